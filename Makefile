@@ -1,0 +1,101 @@
+# ucp - io_uring file copy and sync tool.
+#
+# make                 build ./ucp (pkg-config finds liburing)
+# make DEVELOPER=1     strict warnings, as errors (never in the default build)
+# make SANITIZE=1      ASan + UBSan build (also: make check SANITIZE=1)
+# make check           every test; ends with "N passed, N failed, N skipped"
+# make deps            install build and test dependencies (Debian/Ubuntu)
+# make install         PREFIX, DESTDIR, BINDIR, MANDIR honoured
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+INSTALL ?= install
+PKG_CONFIG ?= pkg-config
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+URING_CFLAGS := $(shell $(PKG_CONFIG) --cflags liburing 2>/dev/null)
+URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
+
+# Flags the project needs; appended, so CFLAGS/CPPFLAGS/LDFLAGS from the
+# user or a distribution stay in charge of optimisation and hardening.
+UCP_CPPFLAGS = -D_GNU_SOURCE -DUCP_VERSION='"$(VERSION)"' -Isrc $(URING_CFLAGS)
+UCP_CFLAGS = -std=gnu11 -pthread -Wall -Wextra
+UCP_LDLIBS = $(URING_LIBS) -pthread
+
+ifeq ($(DEVELOPER),1)
+UCP_CFLAGS += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-align -Wwrite-strings -Wformat=2 -Wundef \
+	-Wvla -Wno-unused-parameter -Wno-format-nonliteral
+endif
+ifeq ($(SANITIZE),1)
+UCP_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+UCP_LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS = src/main.c src/opts.c src/log.c src/copy.c src/engine.c \
+	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c
+OBJS = $(SRCS:.c=.o)
+HDRS = $(wildcard src/*.h)
+
+UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
+	tests/unit/test_pathbuf tests/unit/test_engine
+UNIT_DEPS_test_log = src/log.o src/pathbuf.o
+UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o
+UNIT_DEPS_test_pathbuf = src/pathbuf.o
+UNIT_DEPS_test_engine = src/engine.o src/engine_ring.o src/engine_sync.o \
+	src/bufpool.o src/log.o src/pathbuf.o
+
+all: ucp
+
+ucp: $(OBJS)
+	$(CC) $(UCP_CFLAGS) $(CFLAGS) $(UCP_LDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(UCP_LDLIBS) $(LDLIBS)
+
+src/%.o: src/%.c $(HDRS) Makefile
+	$(CC) $(UCP_CPPFLAGS) $(CPPFLAGS) $(UCP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+tests/unit/%.o: tests/unit/%.c tests/unit/tap.h $(HDRS) Makefile
+	$(CC) $(UCP_CPPFLAGS) $(CPPFLAGS) $(UCP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+tests/unit/%: tests/unit/%.o $$(UNIT_DEPS_%)
+	$(CC) $(UCP_CFLAGS) $(CFLAGS) $(UCP_LDFLAGS) $(LDFLAGS) -o $@ $^ $(UCP_LDLIBS) $(LDLIBS)
+
+# A SANITIZE build must not reuse objects from a plain build (or the other
+# way round): remember the flavour and rebuild when it changes.
+FLAVOUR := $(SANITIZE)-$(DEVELOPER)
+ifneq ($(FLAVOUR),$(shell cat .flavour 2>/dev/null))
+$(shell rm -f src/*.o tests/unit/*.o ucp $(UNIT_TESTS); echo '$(FLAVOUR)' > .flavour)
+endif
+
+check: ucp $(UNIT_TESTS)
+	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
+
+deps:
+	@if command -v apt-get >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		$(DEB_DEPS); \
+	else \
+		echo "Debian/Ubuntu: apt-get install $(DEB_DEPS)"; \
+	fi
+	@echo "Fedora: dnf install gcc make pkgconf-pkg-config liburing-devel rsync attr acl python3"
+	@echo "Arch:   pacman -S --needed gcc make pkgconf liburing rsync attr acl python"
+
+DEB_DEPS = build-essential pkg-config liburing-dev rsync attr acl python3 time
+
+install: ucp
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 755 ucp $(DESTDIR)$(BINDIR)/ucp
+	$(INSTALL) -m 644 man/ucp.1 $(DESTDIR)$(MANDIR)/man1/ucp.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ucp $(DESTDIR)$(MANDIR)/man1/ucp.1
+
+clean:
+	rm -f ucp src/*.o tests/unit/*.o $(UNIT_TESTS) .flavour
+
+.PHONY: all check deps install uninstall clean
+.SECONDARY:

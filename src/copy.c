@@ -1,0 +1,1701 @@
+/*
+ * copy - workers, the shared directory stack, and the per-entry job state
+ * machine.  See copy.h for the overall flow.
+ */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bufpool.h"
+#include "copy.h"
+#include "engine.h"
+#include "log.h"
+#include "pathbuf.h"
+
+#define MAX_FILE_CHUNKS 16
+#define DENTS_BUF 32768
+#define ENTRIES_PER_TAKE 16
+
+/* Set by the SIGINT/SIGTERM handler (main.c): stop admitting, abandon
+ * unpublished files, exit. */
+volatile sig_atomic_t copy_stop_signal;
+
+struct dnode {
+	struct dnode *next;	/* on the run's stack */
+	int sfd, dfd;		/* dfd < 0: -errno, destination unusable */
+	atomic_int refs;	/* listing + entries in flight */
+	bool fresh;		/* made by this run: no entry can exist yet */
+	bool root;		/* a command-line operand: one entry */
+	bool root_taken;
+	bool follow;		/* root: dereference a symlink source */
+	bool eof;		/* getdents64 returned 0 */
+	bool fix_mode;		/* apply final_mode when the last entry ends */
+	mode_t final_mode;
+	char *spath, *dpath;	/* display paths (root: of the entry itself) */
+	char *root_name, *root_dname;
+	char *dents;		/* getdents64 buffer while listing */
+	int dpos, dlen;
+};
+
+struct chunk {
+	int buf;		/* buffer index; -1 when the slot is idle */
+	uint64_t off;		/* file offset of the current read */
+	unsigned want;		/* bytes the current read asks for */
+	unsigned got;		/* bytes that read returned */
+	unsigned wrote;		/* of got, bytes written */
+	uint8_t pending;	/* reqs in flight for this chunk */
+	bool linked;		/* the write was queued linked to the read */
+	bool read_failed;
+};
+
+enum jstate {
+	J_FREE,
+	J_DSTAT,	/* STATX of an existing destination name */
+	J_STAT,		/* STATX of a non-regular (or top-level) source */
+	J_OPEN,		/* OPENAT of a regular source */
+	J_FSTAT,	/* STATX of the opened source fd */
+	J_TMPFILE,	/* OPENAT O_TMPFILE in the destination directory */
+	J_COPY,		/* READ/WRITE chunks */
+	J_PUBLISH,	/* LINKAT to the final (or temp) name */
+	J_RENAME,	/* RENAMEAT temp name over the existing destination */
+	J_UNLINK,	/* UNLINKAT of a temp name after a failure */
+	J_CLOSE,	/* CLOSE of the fds */
+	J_MKDIR,	/* MKDIRAT */
+	J_OPENDIR,	/* OPENAT of the source and destination directories */
+	J_SYMLINK,	/* SYMLINKAT (to the final or temp name) */
+	J_NSTATES
+};
+
+struct job {
+	enum jstate state;
+	struct job *next;	/* freelist; buffer wait list */
+	struct dnode *dir;
+	const char *dname;	/* destination name: name or root_dname */
+	char name[NAME_MAX + 1];
+	unsigned char dtype;
+	bool dst_exists;	/* replace: publish via temp name + rename */
+	bool keep_dst_mode;	/* cp: overwriting keeps the file's mode */
+	bool waiting_buf;
+	bool link_buf;		/* chunk[0].buf holds a symlink target */
+	bool checked;		/* check_existing() has run */
+	int sfd, tfd;
+	int pending;		/* reqs in flight */
+	int err;		/* first failure (errno), reported once */
+	uint64_t next_off, eof_off;
+	bool planned_all, changed;
+	unsigned nchunks;
+	struct statx stx, dstx;
+	char tmpname[64];
+	struct chunk chunk[MAX_FILE_CHUNKS];
+};
+
+struct worker {
+	struct copy_run *run;
+	unsigned id;
+	pthread_t thr;
+	struct engine *eng;
+	struct req *reqs, *free_reqs;
+	struct job *jobs, *free_jobs;
+	unsigned active_jobs;
+	struct job *bufwait, *bufwait_tail;
+	struct bufpool bp;
+	unsigned tmp_counter;
+	int engine_err;
+};
+
+struct copy_run {
+	struct copy_config cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct dnode *stack;
+	atomic_long active;	/* dnodes + jobs alive */
+	atomic_uint errors;
+	atomic_bool fallback_noticed;
+	mode_t umask;
+	bool is_root;
+	pid_t pid;
+	unsigned nroots;
+	bool has_dirs;		/* a directory operand: use every core */
+	struct worker *w;
+	unsigned nworkers;
+};
+
+static pthread_mutex_t prompt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef void (*job_handler)(struct worker *w, struct job *j, struct req *r);
+
+/* ------------------------------------------------------------------ */
+/* configuration */
+
+static unsigned env_uint(const char *name, unsigned def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtoul(s, &end, 10);
+	return *end || v > UINT_MAX ? def : (unsigned)v;
+}
+
+void copy_config_defaults(struct copy_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->clobber = CLOBBER_YES;
+	cfg->workers = env_uint("UCP_WORKERS", 0);
+	cfg->chunk = env_uint("UCP_TEST_IOSIZE", 128 * 1024);
+	if (!cfg->chunk)
+		cfg->chunk = 1;
+	cfg->nbufs = 64;
+	cfg->file_chunks = 8;
+	cfg->jobs = 64;
+	cfg->overread = env_uint("UCP_TEST_OVERREAD", 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* display paths and failures */
+
+static char *src_disp(const struct job *j)
+{
+	return j->dir->root ? strdup(j->dir->spath) :
+			      path_join(j->dir->spath, j->name);
+}
+
+static char *dst_disp(const struct job *j)
+{
+	return j->dir->root ? strdup(j->dir->dpath) :
+			      path_join(j->dir->dpath, j->dname);
+}
+
+/*
+ * Report one failure of this entry: fmt has one %s, filled with the quoted
+ * source (which_dst false) or destination display path.  Only the first
+ * failure of a job is reported; later ones are consequences.
+ */
+static void __attribute__((format(printf, 5, 0)))
+job_fail(struct worker *w, struct job *j, int err, bool which_dst,
+	 const char *fmt)
+{
+	char *p;
+
+	if (j->err)
+		return;
+	j->err = err ? err : EIO;
+	if (copy_stop_signal)
+		return;
+	p = which_dst ? dst_disp(j) : src_disp(j);
+	log_error(err, fmt, log_quote(p ? p : j->name));
+	free(p);
+	atomic_fetch_add(&w->run->errors, 1);
+}
+
+/* A failure whose message names both paths (e.g. "are the same file"). */
+static void __attribute__((format(printf, 3, 0)))
+job_fail2(struct worker *w, struct job *j, const char *fmt)
+{
+	char *s = src_disp(j), *d = dst_disp(j);
+
+	j->err = EINVAL;
+	log_error(0, fmt, log_quote(s ? s : j->name),
+		  log_quote(d ? d : j->dname));
+	free(s);
+	free(d);
+	atomic_fetch_add(&w->run->errors, 1);
+}
+
+static void verbose_line(const struct job *j)
+{
+	char *s = src_disp(j), *d = dst_disp(j);
+
+	if (s && d)
+		log_out("%s -> %s", log_quote(s), log_quote(d));
+	free(s);
+	free(d);
+}
+
+/* ------------------------------------------------------------------ */
+/* requests */
+
+static struct req *req_get(struct worker *w, struct job *j, enum req_op op)
+{
+	struct req *r = w->free_reqs;
+
+	/* The pool is sized for the worst case (copy_run_exec), so running
+	 * out is a bug, not a condition to handle. */
+	assert(r);
+	w->free_reqs = r->next;
+	memset(r, 0, sizeof(*r));
+	r->op = (uint8_t)op;
+	r->owner = j;
+	r->buf = -1;
+	return r;
+}
+
+static void req_put(struct worker *w, struct req *r)
+{
+	r->next = w->free_reqs;
+	w->free_reqs = r;
+}
+
+static void req_submit(struct worker *w, struct job *j, struct req *r)
+{
+	int ret = engine_queue(w->eng, r);
+
+	if (ret < 0) {
+		/* Cannot happen with the pool sized to the ring; deliver the
+		 * error through the normal path anyway. */
+		r->res = ret;
+		w->engine_err = ret;
+	}
+	j->pending++;
+}
+
+/* ------------------------------------------------------------------ */
+/* directory nodes */
+
+static void dnode_free(struct copy_run *run, struct dnode *d)
+{
+	if (d->fix_mode && d->dfd >= 0 && fchmod(d->dfd, d->final_mode) < 0) {
+		log_error(errno, "cannot change permissions of %s",
+			  log_quote(d->dpath));
+		atomic_fetch_add(&run->errors, 1);
+	}
+	if (d->sfd >= 0)
+		close(d->sfd);
+	if (d->dfd >= 0)
+		close(d->dfd);
+	free(d->spath);
+	free(d->dpath);
+	free(d->root_name);
+	free(d->root_dname);
+	free(d->dents);
+	free(d);
+	if (atomic_fetch_sub(&run->active, 1) == 1) {
+		pthread_mutex_lock(&run->lock);
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+	}
+}
+
+static void dnode_put(struct copy_run *run, struct dnode *d)
+{
+	if (atomic_fetch_sub(&d->refs, 1) == 1)
+		dnode_free(run, d);
+}
+
+static struct dnode *dnode_new(struct copy_run *run)
+{
+	struct dnode *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->sfd = d->dfd = -1;
+	atomic_init(&d->refs, 1);	/* the listing */
+	atomic_fetch_add(&run->active, 1);
+	return d;
+}
+
+static void stack_push(struct copy_run *run, struct dnode *d)
+{
+	pthread_mutex_lock(&run->lock);
+	d->next = run->stack;
+	run->stack = d;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/*
+ * Take at most max entries from the directory on top of the stack into
+ * out[] (name and type).  Called with run->lock held; reads the directory
+ * with one getdents64 when its buffer is used up, so the work done under
+ * the lock is bounded.  Returns the number taken; *done_dir gets a node
+ * whose listing ended (the caller drops its reference outside the lock).
+ */
+struct entry {
+	struct dnode *dir;
+	unsigned char type;
+	const char *name;	/* into dents, or the root's name */
+};
+
+static unsigned take_entries(struct copy_run *run, struct entry *out,
+			     unsigned max, struct dnode **done_dir)
+{
+	struct dnode *d = run->stack;
+	unsigned n = 0;
+
+	*done_dir = NULL;
+	if (!d)
+		return 0;
+	if (d->root) {
+		run->stack = d->next;
+		d->root_taken = true;
+		atomic_fetch_add(&d->refs, 1);
+		out[0].dir = d;
+		out[0].type = DT_UNKNOWN;
+		out[0].name = d->root_name;
+		*done_dir = d;
+		return 1;
+	}
+	while (n < max) {
+		struct linux_dirent64 *de;
+
+		if (d->dpos >= d->dlen) {
+			long got;
+
+			if (n)	/* names point into the buffer: hand these
+				   out before it is refilled */
+				break;
+			if (!d->dents && !(d->dents = malloc(DENTS_BUF))) {
+				got = -ENOMEM;
+			} else {
+				got = syscall(SYS_getdents64, d->sfd, d->dents,
+					      DENTS_BUF);
+				if (got < 0)
+					got = -errno;
+			}
+			if (got <= 0) {
+				if (got < 0) {
+					log_error((int)-got,
+						  "cannot read directory %s",
+						  log_quote(d->spath));
+					atomic_fetch_add(&run->errors, 1);
+				}
+				run->stack = d->next;
+				d->eof = true;
+				*done_dir = d;
+				break;
+			}
+			d->dlen = (int)got;
+			d->dpos = 0;
+		}
+		de = (struct linux_dirent64 *)(d->dents + d->dpos);
+		d->dpos += de->d_reclen;
+		if (de->d_name[0] == '.' &&
+		    (!de->d_name[1] ||
+		     (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		atomic_fetch_add(&d->refs, 1);
+		out[n].dir = d;
+		out[n].type = de->d_type;
+		out[n].name = de->d_name;
+		n++;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* job lifecycle */
+
+static void job_release_bufs(struct worker *w, struct job *j)
+{
+	for (unsigned i = 0; i < MAX_FILE_CHUNKS; i++) {
+		if (j->chunk[i].buf >= 0) {
+			bufpool_put(&w->bp, j->chunk[i].buf);
+			j->chunk[i].buf = -1;
+		}
+	}
+	j->nchunks = 0;
+	j->link_buf = false;
+}
+
+static void job_finish(struct worker *w, struct job *j)
+{
+	struct dnode *d = j->dir;
+
+	assert(!j->pending);
+	job_release_bufs(w, j);
+	j->state = J_FREE;
+	j->next = w->free_jobs;
+	w->free_jobs = j;
+	w->active_jobs--;
+	dnode_put(w->run, d);
+	if (atomic_fetch_sub(&w->run->active, 1) == 1) {
+		pthread_mutex_lock(&w->run->lock);
+		pthread_cond_broadcast(&w->run->cond);
+		pthread_mutex_unlock(&w->run->lock);
+	}
+}
+
+/* Close what the job holds and finish once the closes complete. */
+static void job_close(struct worker *w, struct job *j)
+{
+	j->state = J_CLOSE;
+	if (j->sfd >= 0) {
+		struct req *r = req_get(w, j, OP_CLOSE);
+
+		r->fd = j->sfd;
+		j->sfd = -1;
+		req_submit(w, j, r);
+	}
+	if (j->tfd >= 0) {
+		struct req *r = req_get(w, j, OP_CLOSE);
+
+		r->fd = j->tfd;
+		r->tag = 1;
+		j->tfd = -1;
+		req_submit(w, j, r);
+	}
+	if (!j->pending)
+		job_finish(w, j);
+}
+
+static void job_start(struct worker *w, struct job *j);
+static void file_open(struct worker *w, struct job *j);
+static void stat_source(struct worker *w, struct job *j);
+static void copy_pump(struct worker *w, struct job *j);
+static void symlink_start(struct worker *w, struct job *j);
+static bool check_existing(struct worker *w, struct job *j);
+
+/* Wait for a free buffer; resumed by buf_release(). */
+static void job_wait_buf(struct worker *w, struct job *j)
+{
+	j->waiting_buf = true;
+	j->next = NULL;
+	if (w->bufwait_tail)
+		w->bufwait_tail->next = j;
+	else
+		w->bufwait = j;
+	w->bufwait_tail = j;
+}
+
+static void resume_buf_waiters(struct worker *w)
+{
+	while (w->bufwait && w->bp.nfree) {
+		struct job *j = w->bufwait;
+
+		w->bufwait = j->next;
+		if (!w->bufwait)
+			w->bufwait_tail = NULL;
+		j->waiting_buf = false;
+		if (j->state == J_COPY)
+			copy_pump(w, j);
+		else
+			symlink_start(w, j);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* publishing: the final name, or a temp name to rename over it */
+
+/*
+ * The name a new entry is created or linked under: its own, or, when it
+ * replaces an existing entry, a fresh temp name in the same directory that
+ * entry_created() renames over the old one (atomic replacement).
+ */
+static const char *publish_name(struct worker *w, struct job *j)
+{
+	if (!j->dst_exists)
+		return j->dname;
+	snprintf(j->tmpname, sizeof(j->tmpname), ".ucp.%d.%u.%u.tmp",
+		 (int)w->run->pid, w->id, w->tmp_counter++);
+	return j->tmpname;
+}
+
+static void file_rename(struct worker *w, struct job *j);
+
+/* The entry exists under publish_name(): move it into place, or done. */
+static void entry_created(struct worker *w, struct job *j)
+{
+	if (j->dst_exists) {
+		file_rename(w, j);
+		return;
+	}
+	if (w->run->cfg.verbose)
+		verbose_line(j);
+	job_close(w, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* regular files: open, stat, create, copy, publish */
+
+static void file_create_tmp(struct worker *w, struct job *j)
+{
+	struct req *r;
+	mode_t mode = j->stx.stx_mode & 0777;
+
+	if (j->keep_dst_mode)
+		mode = j->dstx.stx_mode & 07777;
+	j->state = J_TMPFILE;
+	r = req_get(w, j, OP_OPENAT);
+	r->fd = j->dir->dfd;
+	r->path = ".";
+	r->oflags = O_TMPFILE | O_WRONLY | O_CLOEXEC;
+	r->mode = mode;
+	req_submit(w, j, r);
+}
+
+static void file_on_open(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_OPENAT);
+	if (r->res < 0) {
+		if (r->res == -ELOOP && !j->dir->follow) {
+			/* Became a symlink since the listing: copy as such. */
+			j->dtype = DT_UNKNOWN;
+			stat_source(w, j);
+			return;
+		}
+		job_fail(w, j, -r->res, false, "cannot open %s for reading");
+		job_close(w, j);
+		return;
+	}
+	j->sfd = r->res;
+	j->state = J_FSTAT;
+	r = req_get(w, j, OP_STATX);
+	r->fd = j->sfd;
+	r->path = "";
+	r->oflags = AT_EMPTY_PATH;
+	r->addr = &j->stx;
+	req_submit(w, j, r);
+}
+
+static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_STATX);
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, false, "cannot stat %s");
+		job_close(w, j);
+		return;
+	}
+	if (!S_ISREG(j->stx.stx_mode)) {
+		/* Not what the listing said (raced, or DT_UNKNOWN was
+		 * guessed wrong): close and handle it by its real type. */
+		close(j->sfd);
+		j->sfd = -1;
+		j->dtype = DT_UNKNOWN;
+		stat_source(w, j);
+		return;
+	}
+	if (!check_existing(w, j)) {
+		job_close(w, j);
+		return;
+	}
+	file_create_tmp(w, j);
+}
+
+static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_OPENAT);
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, true, "cannot create regular file %s");
+		job_close(w, j);
+		return;
+	}
+	j->tfd = r->res;
+	if (j->keep_dst_mode) {
+		/* The file being replaced keeps its owner and exact mode
+		 * (O_TMPFILE applied the umask; chown drops set-id bits, so
+		 * chmod comes second).  Rare path: plain syscalls. */
+		if (w->run->is_root)
+			(void)!fchown(j->tfd, j->dstx.stx_uid, j->dstx.stx_gid);
+		(void)!fchmod(j->tfd, j->dstx.stx_mode & 07777);
+	}
+	j->state = J_COPY;
+	j->next_off = 0;
+	j->eof_off = UINT64_MAX;
+	j->planned_all = false;
+	j->changed = false;
+	copy_pump(w, j);
+}
+
+static void chunk_read(struct worker *w, struct job *j, unsigned ci,
+		       uint64_t off, unsigned want, bool link)
+{
+	struct chunk *c = &j->chunk[ci];
+	char *base = bufpool_addr(&w->bp, c->buf);
+	struct req *r;
+
+	c->off = off;
+	c->want = want;
+	c->got = c->wrote = 0;
+	c->linked = link;
+	c->read_failed = false;
+	r = req_get(w, j, OP_READ);
+	r->fd = j->sfd;
+	r->addr = base;
+	r->len = want;
+	r->off = off;
+	r->buf = c->buf;
+	r->tag = (uint8_t)ci;
+	r->link = link;
+	c->pending++;
+	req_submit(w, j, r);
+	if (link) {
+		r = req_get(w, j, OP_WRITE);
+		r->fd = j->tfd;
+		r->addr = base;
+		r->len = want;
+		r->off = off;
+		r->buf = c->buf;
+		r->tag = (uint8_t)ci;
+		c->pending++;
+		req_submit(w, j, r);
+	}
+}
+
+static void chunk_write(struct worker *w, struct job *j, unsigned ci)
+{
+	struct chunk *c = &j->chunk[ci];
+	struct req *r = req_get(w, j, OP_WRITE);
+
+	r->fd = j->tfd;
+	r->addr = bufpool_addr(&w->bp, c->buf) + c->wrote;
+	r->len = c->got - c->wrote;
+	r->off = c->off + c->wrote;
+	r->buf = c->buf;
+	r->tag = (uint8_t)ci;
+	c->pending++;
+	req_submit(w, j, r);
+}
+
+static void chunk_idle(struct worker *w, struct job *j, unsigned ci)
+{
+	bufpool_put(&w->bp, j->chunk[ci].buf);
+	j->chunk[ci].buf = -1;
+	j->nchunks--;
+}
+
+static void file_publish(struct worker *w, struct job *j);
+
+/*
+ * Issue reads while the file has chunks to plan and buffers allow; when
+ * everything is read and written, check the file did not change and
+ * publish it.  Full chunks inside the size seen at statx go out as linked
+ * READ->WRITE pairs; the last read asks for one byte more than is left, so
+ * that its result also proves EOF (or shows the file grew).
+ */
+static void copy_pump(struct worker *w, struct job *j)
+{
+	struct copy_run *run = w->run;
+	uint64_t size = j->stx.stx_size;
+	uint64_t plan = size + (uint64_t)run->cfg.overread * run->cfg.chunk;
+	size_t chunk = run->cfg.chunk;
+
+	assert(j->state == J_COPY);
+	while (!j->planned_all && !j->err && !copy_stop_signal &&
+	       j->nchunks < run->cfg.file_chunks) {
+		unsigned ci;
+		bool link;
+		unsigned want;
+
+		/* The first buffer waits its turn; more are taken only when
+		 * nobody is waiting, so small files are never starved. */
+		if (!w->bp.nfree || (j->nchunks && w->bufwait))
+			break;
+		for (ci = 0; j->chunk[ci].buf >= 0; ci++)
+			;
+		j->chunk[ci].buf = bufpool_get(&w->bp);
+		j->nchunks++;
+		if (j->next_off + chunk <= plan) {
+			want = (unsigned)chunk;
+			link = w->eng->link_rw;
+		} else {
+			want = (unsigned)(plan - j->next_off + 1);
+			link = false;
+			j->planned_all = true;
+		}
+		chunk_read(w, j, ci, j->next_off, want, link);
+		j->next_off += want;
+	}
+	if (j->nchunks)
+		return;
+	if (!j->planned_all && !j->err && !copy_stop_signal) {
+		job_wait_buf(w, j);
+		return;
+	}
+	if (j->err || copy_stop_signal) {
+		job_close(w, j);
+		return;
+	}
+	if (j->changed || j->eof_off != size) {
+		job_fail(w, j, 0, false, "%s: file changed as we read it");
+		job_close(w, j);
+		return;
+	}
+	file_publish(w, j);
+}
+
+/* What a read of c returned decides what comes next for the chunk. */
+static void chunk_after_read(struct worker *w, struct job *j, unsigned ci)
+{
+	struct chunk *c = &j->chunk[ci];
+	uint64_t size = j->stx.stx_size;
+
+	if (c->got < c->want) {
+		uint64_t end = c->off + c->got;
+
+		/* Short: EOF if nothing came or it ends where statx said
+		 * the file ends; otherwise a partial read to continue. */
+		if (c->got == 0 || end == size) {
+			if (end < j->eof_off)
+				j->eof_off = end;
+			c->want = c->got;	/* nothing to re-read */
+		}
+	} else if (c->off + c->got > size) {
+		j->changed = true;	/* more data than statx promised */
+	}
+	if (c->got > c->wrote) {
+		chunk_write(w, j, ci);
+		return;
+	}
+	chunk_idle(w, j, ci);
+	copy_pump(w, j);
+}
+
+static void file_on_copy(struct worker *w, struct job *j, struct req *r)
+{
+	unsigned ci = r->tag;
+	struct chunk *c = &j->chunk[ci];
+
+	assert(ci < MAX_FILE_CHUNKS && c->buf >= 0 && c->pending);
+	c->pending--;
+	if (r->op == OP_READ) {
+		if (r->res < 0) {
+			c->read_failed = true;
+			job_fail(w, j, -r->res, false, "error reading %s");
+		} else {
+			c->got = (unsigned)r->res;
+		}
+		if (c->linked && !c->read_failed && c->got == c->want)
+			return;		/* the linked write carries on */
+		if (c->linked && c->pending)
+			return;		/* wait for the cancelled write */
+	} else {
+		assert(r->op == OP_WRITE);
+		if (r->res == -ECANCELED && c->linked) {
+			/* The read was short or failed; it has completed
+			 * (links complete in order) and c->got is known. */
+			if (c->pending)
+				return;
+		} else if (r->res < 0) {
+			job_fail(w, j, -r->res, true, "error writing %s");
+		} else if (r->res == 0) {
+			job_fail(w, j, EIO, true, "error writing %s");
+		} else {
+			if (c->linked)
+				c->wrote = c->want;
+			else
+				c->wrote += (unsigned)r->res;
+			if (c->linked && (unsigned)r->res < c->want) {
+				/* short linked write: keep what was written */
+				c->wrote = (unsigned)r->res;
+			}
+			if (c->wrote < c->got && !j->err) {
+				c->linked = false;
+				chunk_write(w, j, ci);
+				return;
+			}
+		}
+	}
+	if (c->pending)
+		return;
+	c->linked = false;
+	if (j->err || c->read_failed) {
+		chunk_idle(w, j, ci);
+		copy_pump(w, j);
+		return;
+	}
+	if (r->op == OP_READ || (r->op == OP_WRITE && r->res == -ECANCELED)) {
+		chunk_after_read(w, j, ci);
+		return;
+	}
+	/* The write of everything read is done. */
+	if (c->got < c->want) {
+		/* Partial read: continue the same chunk where it stopped. */
+		chunk_read(w, j, ci, c->off + c->got, c->want - c->got, false);
+		return;
+	}
+	if (c->off + c->got > j->stx.stx_size)
+		j->changed = true;
+	chunk_idle(w, j, ci);
+	copy_pump(w, j);
+}
+
+static void file_publish(struct worker *w, struct job *j)
+{
+	struct req *r = req_get(w, j, OP_LINKAT);
+
+	j->state = J_PUBLISH;
+	r->fd = j->tfd;
+	r->path = "";
+	r->fd2 = j->dir->dfd;
+	r->oflags = AT_EMPTY_PATH;
+	r->path2 = publish_name(w, j);
+	req_submit(w, j, r);
+}
+
+static void file_rename(struct worker *w, struct job *j)
+{
+	struct req *r = req_get(w, j, OP_RENAMEAT);
+
+	j->state = J_RENAME;
+	r->fd = j->dir->dfd;
+	r->path = j->tmpname;
+	r->fd2 = j->dir->dfd;
+	r->path2 = j->dname;
+	req_submit(w, j, r);
+}
+
+static void file_on_publish(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_LINKAT);
+	if (r->res == -EEXIST && !j->dst_exists) {
+		/* Appeared since we looked: replace it atomically. */
+		j->dst_exists = true;
+		file_publish(w, j);
+		return;
+	}
+	if (r->res == -EEXIST) {
+		file_publish(w, j);	/* temp name taken: next name */
+		return;
+	}
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, true, "cannot create regular file %s");
+		job_close(w, j);
+		return;
+	}
+	entry_created(w, j);
+}
+
+static void job_unlink_tmp(struct worker *w, struct job *j)
+{
+	struct req *r = req_get(w, j, OP_UNLINKAT);
+
+	j->state = J_UNLINK;
+	r->fd = j->dir->dfd;
+	r->path = j->tmpname;
+	req_submit(w, j, r);
+}
+
+static void job_on_rename(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_RENAMEAT);
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, true,
+			 j->tfd >= 0 ? "cannot create regular file %s" :
+				       "cannot create symbolic link %s");
+		job_unlink_tmp(w, j);
+		return;
+	}
+	if (w->run->cfg.verbose)
+		verbose_line(j);
+	job_close(w, j);
+}
+
+static void job_on_unlink(struct worker *w, struct job *j, struct req *r)
+{
+	(void)r;
+	job_close(w, j);
+}
+
+static void job_on_close(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_CLOSE);
+	if (r->res < 0 && r->tag == 1)
+		job_fail(w, j, -r->res, true, "failed to close %s");
+	if (!j->pending)
+		job_finish(w, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* the destination check for entries whose directory existed before */
+
+static bool ask_overwrite(const struct job *j)
+{
+	char *d = dst_disp(j);
+	char line[64];
+	bool yes;
+
+	pthread_mutex_lock(&prompt_lock);
+	log_prompt("overwrite %s? ", log_quote(d ? d : j->dname));
+	yes = fgets(line, sizeof(line), stdin) &&
+	      (line[0] == 'y' || line[0] == 'Y');
+	pthread_mutex_unlock(&prompt_lock);
+	free(d);
+	return yes;
+}
+
+static void job_on_dstat(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_STATX);
+	if (r->res == -ENOENT) {
+		j->dst_exists = false;
+		job_start(w, j);
+		return;
+	}
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, true, "cannot stat %s");
+		job_close(w, j);
+		return;
+	}
+	j->dst_exists = true;
+	/* The source's type decides what an existing destination means;
+	 * directories merge, everything else is replaced. */
+	stat_source(w, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* non-regular entries: stat, then by type */
+
+static bool is_ancestor_or_self(int dirfd, const struct statx *src);
+static void dir_open(struct worker *w, struct job *j);
+
+/* After the source is known (j->stx), apply cp's rules for an existing
+ * destination.  Returns false when the job is over (skipped or failed). */
+static bool check_existing(struct worker *w, struct job *j)
+{
+	const struct copy_config *cfg = &w->run->cfg;
+	bool src_dir = S_ISDIR(j->stx.stx_mode);
+	bool dst_dir = S_ISDIR(j->dstx.stx_mode);
+
+	if (!j->dst_exists || j->checked)
+		return true;
+	j->checked = true;
+	if (src_dir) {
+		if (!dst_dir) {
+			char *s = src_disp(j), *d = dst_disp(j);
+
+			log_error(0, "cannot overwrite non-directory %s with "
+				     "directory %s",
+				  log_quote(d ? d : j->dname),
+				  log_quote(s ? s : j->name));
+			free(s);
+			free(d);
+			j->err = EEXIST;
+			atomic_fetch_add(&w->run->errors, 1);
+			return false;
+		}
+		return true;
+	}
+	if (j->dstx.stx_ino == j->stx.stx_ino &&
+	    j->dstx.stx_dev_major == j->stx.stx_dev_major &&
+	    j->dstx.stx_dev_minor == j->stx.stx_dev_minor) {
+		if (cfg->clobber == CLOBBER_NO)
+			return false;
+		job_fail2(w, j, "%s and %s are the same file");
+		return false;
+	}
+	if (dst_dir) {
+		job_fail(w, j, 0, true, "cannot overwrite directory %s with "
+					"non-directory");
+		return false;
+	}
+	if (cfg->clobber == CLOBBER_NO)
+		return false;
+	if (cfg->clobber == CLOBBER_ASK && !ask_overwrite(j))
+		return false;
+	if (S_ISREG(j->stx.stx_mode) && S_ISREG(j->dstx.stx_mode)) {
+		/* cp writes into the existing file, which keeps its mode and
+		 * owner; only when it cannot be opened for writing does -f
+		 * remove it and make a new one, with the source's mode. */
+		j->keep_dst_mode = true;
+		if (!w->run->is_root &&
+		    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) < 0) {
+			if (!cfg->force) {
+				job_fail(w, j, errno, true,
+					 "cannot create regular file %s");
+				return false;
+			}
+			j->keep_dst_mode = false;
+		}
+	}
+	return true;
+}
+
+static void symlink_create(struct worker *w, struct job *j)
+{
+	struct req *r;
+	char *target = bufpool_addr(&w->bp, j->chunk[0].buf);
+	ssize_t n;
+
+	n = readlinkat(j->dir->sfd, j->name, target, w->bp.size);
+	if (n < 0 || (size_t)n >= w->bp.size) {
+		job_fail(w, j, n < 0 ? errno : ENAMETOOLONG, false,
+			 "cannot read symbolic link %s");
+		job_close(w, j);
+		return;
+	}
+	target[n] = 0;
+	j->state = J_SYMLINK;
+	r = req_get(w, j, OP_SYMLINKAT);
+	r->path = target;
+	r->fd2 = j->dir->dfd;
+	r->path2 = publish_name(w, j);
+	req_submit(w, j, r);
+}
+
+static void job_on_symlink(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_SYMLINKAT);
+	if (r->res == -EEXIST && j->dst_exists) {
+		symlink_create(w, j);	/* temp name taken: next one */
+		return;
+	}
+	if (r->res == -EEXIST && w->run->cfg.clobber != CLOBBER_NO) {
+		j->dst_exists = true;
+		symlink_create(w, j);
+		return;
+	}
+	if (r->res < 0) {
+		if (r->res != -EEXIST)
+			job_fail(w, j, -r->res, true,
+				 "cannot create symbolic link %s");
+		job_close(w, j);
+		return;
+	}
+	entry_created(w, j);
+}
+
+/* A symlink's target is read into a pool buffer, which must stay put until
+ * SYMLINKAT has been submitted. */
+static void symlink_start(struct worker *w, struct job *j)
+{
+	if (!w->bp.nfree) {
+		job_wait_buf(w, j);
+		return;
+	}
+	j->chunk[0].buf = bufpool_get(&w->bp);
+	j->link_buf = true;
+	symlink_create(w, j);
+}
+
+static void special_create(struct worker *w, struct job *j)
+{
+	const char *name = publish_name(w, j);
+	mode_t mode = j->stx.stx_mode & (S_IFMT | 0777);
+	dev_t dev = makedev(j->stx.stx_rdev_major, j->stx.stx_rdev_minor);
+
+	if (mknodat(j->dir->dfd, name, mode, dev) < 0) {
+		job_fail(w, j, errno, true,
+			 S_ISFIFO(mode) ? "cannot create fifo %s" :
+					  "cannot create special file %s");
+		job_close(w, j);
+		return;
+	}
+	entry_created(w, j);
+}
+
+static void dir_mkdir(struct worker *w, struct job *j)
+{
+	struct req *r;
+
+	if (j->dir->root && is_ancestor_or_self(j->dir->dfd, &j->stx)) {
+		job_fail2(w, j, "cannot copy a directory, %s, into itself, %s");
+		job_close(w, j);
+		return;
+	}
+	if (j->dst_exists) {
+		dir_open(w, j);
+		return;
+	}
+	j->state = J_MKDIR;
+	r = req_get(w, j, OP_MKDIRAT);
+	r->fd = j->dir->dfd;
+	r->path = j->dname;
+	/* Owner rwx while filling it; the real mode when it is done. */
+	r->mode = (j->stx.stx_mode & 0777) | S_IRWXU;
+	req_submit(w, j, r);
+}
+
+static void job_on_mkdir(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_MKDIRAT);
+	if (r->res == -EEXIST) {
+		/* Raced with someone: look at what is there now. */
+		j->dst_exists = true;
+		dir_open(w, j);
+		return;
+	}
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, true, "cannot create directory %s");
+		job_close(w, j);
+		return;
+	}
+	if (w->run->cfg.verbose)
+		verbose_line(j);
+	dir_open(w, j);
+}
+
+static void dir_open(struct worker *w, struct job *j)
+{
+	struct req *r;
+
+	j->state = J_OPENDIR;
+	r = req_get(w, j, OP_OPENAT);
+	r->fd = j->dir->sfd;
+	r->path = j->name;
+	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK |
+		    (j->dir->follow ? 0 : O_NOFOLLOW);
+	req_submit(w, j, r);
+	r = req_get(w, j, OP_OPENAT);
+	r->fd = j->dir->dfd;
+	r->path = j->dname;
+	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
+	r->tag = 1;
+	req_submit(w, j, r);
+}
+
+static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
+{
+	struct copy_run *run = w->run;
+	struct dnode *d;
+
+	assert(r->op == OP_OPENAT);
+	if (r->res < 0) {
+		if (r->tag == 0)
+			job_fail(w, j, -r->res, false,
+				 "cannot open directory %s");
+		else if (r->res == -ENOTDIR || r->res == -ELOOP)
+			check_existing(w, j);	/* reports the clash */
+		else
+			job_fail(w, j, -r->res, true, "cannot open directory %s");
+		if (!j->err)
+			j->err = -r->res;
+	} else if (r->tag == 0) {
+		j->sfd = r->res;
+	} else {
+		j->tfd = r->res;
+	}
+	if (j->pending)
+		return;
+	if (j->err || copy_stop_signal) {
+		job_close(w, j);
+		return;
+	}
+	d = dnode_new(run);
+	if (!d || !(d->spath = src_disp(j)) || !(d->dpath = dst_disp(j))) {
+		if (d) {
+			d->sfd = d->dfd = -1;
+			dnode_put(run, d);
+		}
+		job_fail(w, j, ENOMEM, false, "cannot copy %s");
+		job_close(w, j);
+		return;
+	}
+	d->sfd = j->sfd;
+	d->dfd = j->tfd;
+	j->sfd = j->tfd = -1;
+	d->fresh = !j->dst_exists;
+	if (d->fresh) {
+		mode_t final = j->stx.stx_mode & 0777 & ~run->umask;
+		mode_t made = ((j->stx.stx_mode & 0777) | S_IRWXU) &
+			      ~run->umask;
+
+		d->fix_mode = final != made;
+		d->final_mode = final;
+	}
+	stack_push(run, d);
+	job_close(w, j);
+}
+
+/* Dispatch on the source's type, known from the listing or a STATX. */
+static void stat_source(struct worker *w, struct job *j)
+{
+	struct req *r;
+
+	if (j->dtype == DT_REG && !j->dir->follow) {
+		file_open(w, j);
+		return;
+	}
+	if (j->dtype == DT_UNKNOWN || !j->stx.stx_mask) {
+		j->state = J_STAT;
+		r = req_get(w, j, OP_STATX);
+		r->fd = j->dir->sfd;
+		r->path = j->name;
+		r->oflags = j->dir->follow ? 0 : AT_SYMLINK_NOFOLLOW;
+		r->addr = &j->stx;
+		req_submit(w, j, r);
+		return;
+	}
+	if (!check_existing(w, j)) {
+		job_close(w, j);
+		return;
+	}
+	switch (j->stx.stx_mode & S_IFMT) {
+	case S_IFREG:
+		file_open(w, j);
+		break;
+	case S_IFDIR:
+		if (!w->run->cfg.recursive) {
+			char *s = src_disp(j);
+
+			log_error(0, "-r not specified; omitting directory %s",
+				  log_quote(s ? s : j->name));
+			free(s);
+			j->err = EISDIR;
+			atomic_fetch_add(&w->run->errors, 1);
+			job_close(w, j);
+			break;
+		}
+		dir_mkdir(w, j);
+		break;
+	case S_IFLNK:
+		symlink_start(w, j);
+		break;
+	default:
+		special_create(w, j);
+		break;
+	}
+}
+
+static void job_on_stat(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_STATX);
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, false, "cannot stat %s");
+		job_close(w, j);
+		return;
+	}
+	j->dtype = DT_LNK;	/* anything but DT_UNKNOWN: stx decides */
+	stat_source(w, j);
+}
+
+static void file_open(struct worker *w, struct job *j)
+{
+	struct req *r;
+
+	j->state = J_OPEN;
+	r = req_get(w, j, OP_OPENAT);
+	r->fd = j->dir->sfd;
+	r->path = j->name;
+	r->oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+		    (j->dir->follow ? 0 : O_NOFOLLOW);
+	req_submit(w, j, r);
+}
+
+/*
+ * Begin an entry.  Entries of a directory this run created cannot exist
+ * at the destination, so they skip the destination STATX (the hot path);
+ * elsewhere cp's rules for existing files apply.
+ */
+static void job_start(struct worker *w, struct job *j)
+{
+	struct req *r;
+
+	if (j->dir->dfd < 0) {
+		/* The destination's directory could not be opened. */
+		j->state = J_STAT;
+		if (!j->stx.stx_mask) {
+			if (statx(j->dir->sfd, j->name,
+				  j->dir->follow ? 0 : AT_SYMLINK_NOFOLLOW,
+				  STATX_BASIC_STATS, &j->stx) < 0) {
+				job_fail(w, j, errno, false, "cannot stat %s");
+				job_close(w, j);
+				return;
+			}
+		}
+		if (S_ISDIR(j->stx.stx_mode) && !w->run->cfg.recursive) {
+			stat_source(w, j);	/* omitting directory */
+			return;
+		}
+		job_fail(w, j, -j->dir->dfd, true,
+			 S_ISDIR(j->stx.stx_mode) ?
+				 "cannot create directory %s" :
+				 S_ISLNK(j->stx.stx_mode) ?
+				 "cannot create symbolic link %s" :
+				 "cannot create regular file %s");
+		job_close(w, j);
+		return;
+	}
+	if (!j->dir->fresh && j->state == J_FREE) {
+		j->state = J_DSTAT;
+		r = req_get(w, j, OP_STATX);
+		r->fd = j->dir->dfd;
+		r->path = j->dname;
+		r->oflags = AT_SYMLINK_NOFOLLOW;
+		r->addr = &j->dstx;
+		req_submit(w, j, r);
+		return;
+	}
+	stat_source(w, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* completion dispatch */
+
+static const job_handler on_done[J_NSTATES] = {
+	[J_DSTAT] = job_on_dstat,	[J_STAT] = job_on_stat,
+	[J_OPEN] = file_on_open,	[J_FSTAT] = file_on_fstat,
+	[J_TMPFILE] = file_on_tmpfile,	[J_COPY] = file_on_copy,
+	[J_PUBLISH] = file_on_publish,	[J_RENAME] = job_on_rename,
+	[J_UNLINK] = job_on_unlink,	[J_CLOSE] = job_on_close,
+	[J_MKDIR] = job_on_mkdir,	[J_OPENDIR] = job_on_opendir,
+	[J_SYMLINK] = job_on_symlink,
+};
+
+static void complete(void *ctx, struct req *r)
+{
+	struct worker *w = ctx;
+	struct job *j = r->owner;
+
+	assert(j && j->state > J_FREE && j->state < J_NSTATES);
+	assert(j->pending > 0);
+	j->pending--;
+	on_done[j->state](w, j, r);
+	req_put(w, r);
+}
+
+/* ------------------------------------------------------------------ */
+/* the top-level "into itself" check (cp -r d d/sub) */
+
+static bool is_ancestor_or_self(int dirfd, const struct statx *src)
+{
+	struct stat st, up;
+	int fd = dup(dirfd);
+	bool found = false;
+
+	while (fd >= 0) {
+		int nfd;
+
+		if (fstat(fd, &st) < 0)
+			break;
+		if (st.st_ino == src->stx_ino &&
+		    major(st.st_dev) == (unsigned)src->stx_dev_major &&
+		    minor(st.st_dev) == (unsigned)src->stx_dev_minor) {
+			found = true;
+			break;
+		}
+		if (fstatat(fd, "..", &up, 0) < 0 ||
+		    (up.st_ino == st.st_ino && up.st_dev == st.st_dev))
+			break;
+		nfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = nfd;
+	}
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* workers */
+
+/* Admit new entries while jobs are free.  Returns how many. */
+static unsigned fill(struct worker *w)
+{
+	struct copy_run *run = w->run;
+	struct entry ents[ENTRIES_PER_TAKE];
+	struct job *taken[ENTRIES_PER_TAKE];
+	unsigned total = 0;
+
+	while (w->free_jobs && !copy_stop_signal) {
+		struct dnode *done = NULL;
+		unsigned n, max = 0;
+
+		for (struct job *j = w->free_jobs; j && max < ENTRIES_PER_TAKE;
+		     j = j->next)
+			max++;
+		pthread_mutex_lock(&run->lock);
+		n = take_entries(run, ents, max, &done);
+		/* Copy the names out while the listing buffer is stable. */
+		for (unsigned i = 0; i < n; i++) {
+			struct job *j = w->free_jobs;
+			struct dnode *d = ents[i].dir;
+
+			w->free_jobs = j->next;
+			memset(j, 0, offsetof(struct job, chunk));
+			for (unsigned k = 0; k < MAX_FILE_CHUNKS; k++)
+				j->chunk[k].buf = -1;
+			j->dir = d;
+			j->sfd = j->tfd = -1;
+			j->dtype = ents[i].type;
+			snprintf(j->name, sizeof(j->name), "%s", ents[i].name);
+			j->dname = d->root ? d->root_dname : j->name;
+			taken[i] = j;
+		}
+		pthread_mutex_unlock(&run->lock);
+		w->active_jobs += n;
+		atomic_fetch_add(&run->active, n);
+		for (unsigned i = 0; i < n; i++)
+			job_start(w, taken[i]);
+		if (done)
+			dnode_put(run, done);
+		total += n;
+		if (!n)
+			break;
+	}
+	return total;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct copy_run *run = w->run;
+	struct engine_config ecfg = {
+		.depth = 0,
+		.bufs = w->bp.slab,
+		.buf_size = w->bp.size,
+		.nbufs = w->bp.count,
+	};
+	unsigned nreq;
+	int fell_back, ret;
+
+	/* Worst case in flight: two reqs per buffer (read+write) and two
+	 * per job outside the copy stage. */
+	nreq = 2 * w->bp.count + 2 * run->cfg.jobs + 8;
+	ecfg.depth = 1;
+	while (ecfg.depth < nreq)
+		ecfg.depth <<= 1;
+	w->reqs = calloc(nreq, sizeof(*w->reqs));
+	if (!w->reqs) {
+		w->engine_err = -ENOMEM;
+		return NULL;
+	}
+	for (unsigned i = 0; i < nreq; i++)
+		req_put(w, &w->reqs[i]);
+
+	/* The ring is created in the thread that uses it (SINGLE_ISSUER). */
+	ret = engine_create(&w->eng, &ecfg, &fell_back);
+	if (ret < 0) {
+		w->engine_err = ret;
+		return NULL;
+	}
+	if (fell_back && !atomic_exchange(&run->fallback_noticed, true))
+		log_error(0, "io_uring unavailable (%s); using the "
+			     "synchronous engine", strerror(fell_back));
+
+	for (;;) {
+		unsigned admitted = fill(w);
+
+		resume_buf_waiters(w);
+		if (w->eng->inflight) {
+			ret = engine_run(w->eng, 1, complete, w);
+			if (ret < 0) {
+				log_error(-ret, "io_uring");
+				w->engine_err = ret;
+				break;
+			}
+			continue;
+		}
+		if (admitted)
+			continue;
+		if (w->active_jobs) {
+			/* Jobs waiting for buffers with nothing in flight
+			 * cannot happen: a buffer holder has I/O in flight. */
+			assert(!w->bufwait);
+			continue;
+		}
+		pthread_mutex_lock(&run->lock);
+		if (!run->stack && atomic_load(&run->active) == 0) {
+			pthread_mutex_unlock(&run->lock);
+			break;
+		}
+		if (!run->stack) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 2000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&run->cond, &run->lock, &ts);
+		}
+		pthread_mutex_unlock(&run->lock);
+		if (copy_stop_signal && atomic_load(&run->active) == 0)
+			break;
+	}
+	engine_destroy(w->eng);
+	w->eng = NULL;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the run */
+
+int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
+{
+	struct copy_run *run = calloc(1, sizeof(*run));
+	long ncpu;
+
+	if (!run)
+		return -ENOMEM;
+	run->cfg = *cfg;
+	if (run->cfg.file_chunks > MAX_FILE_CHUNKS)
+		run->cfg.file_chunks = MAX_FILE_CHUNKS;
+	if (run->cfg.file_chunks < 1)
+		run->cfg.file_chunks = 1;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	run->nworkers = cfg->workers ? cfg->workers :
+				       (ncpu > 0 ? (unsigned)ncpu : 1);
+	if (run->nworkers > 64)
+		run->nworkers = 64;
+	pthread_mutex_init(&run->lock, NULL);
+	pthread_cond_init(&run->cond, NULL);
+	run->umask = umask(0);
+	umask(run->umask);
+	run->is_root = geteuid() == 0;
+	run->pid = getpid();
+	*out = run;
+	return 0;
+}
+
+int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
+		 const char *src_disp_s, int dst_dirfd, const char *dst_name,
+		 const char *dst_disp_s, bool follow, bool is_dir)
+{
+	struct dnode *d = dnode_new(run);
+
+	if (!d)
+		return -ENOMEM;
+	d->root = true;
+	d->follow = follow;
+	d->sfd = src_dirfd;
+	d->dfd = dst_dirfd;
+	d->spath = strdup(src_disp_s);
+	d->dpath = strdup(dst_disp_s);
+	d->root_name = strdup(name);
+	d->root_dname = strdup(dst_name);
+	if (!d->spath || !d->dpath || !d->root_name || !d->root_dname) {
+		dnode_put(run, d);
+		return -ENOMEM;
+	}
+	run->nroots++;
+	run->has_dirs |= is_dir;
+	/* Roots keep command-line order: append. */
+	pthread_mutex_lock(&run->lock);
+	struct dnode **pp = &run->stack;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = d;
+	pthread_mutex_unlock(&run->lock);
+	return 0;
+}
+
+/* Raise the soft fd limit to the hard one: each file in flight holds two
+ * descriptors and each open directory two. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+unsigned copy_run_exec(struct copy_run *run, int *signo)
+{
+	struct rlimit rl;
+	unsigned jobs = run->cfg.jobs;
+	unsigned started = 0;
+
+	if (!run->nroots)
+		return 0;
+	/* Starting a worker (thread, ring, pinned buffers) costs ~3 ms:
+	 * only directories have the work to keep more than one busy. */
+	if (!run->has_dirs) {
+		run->nworkers = 1;
+		if (run->cfg.nbufs > 2 * run->cfg.file_chunks)
+			run->cfg.nbufs = 2 * run->cfg.file_chunks;
+	}
+	raise_nofile();
+	/* Keep the descriptors of files in flight within the limit, with
+	 * room for directories. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		unsigned long avail = rl.rlim_cur > 48 ? rl.rlim_cur - 48 : 8;
+		unsigned per = (unsigned)(avail / 4 / run->nworkers);
+
+		if (per < 2)
+			per = 2;
+		if (jobs > per)
+			jobs = per;
+	}
+	run->cfg.jobs = jobs;
+	run->w = calloc(run->nworkers, sizeof(*run->w));
+	if (!run->w) {
+		log_error(ENOMEM, "cannot start");
+		return 1;
+	}
+	for (unsigned i = 0; i < run->nworkers; i++) {
+		struct worker *w = &run->w[i];
+		size_t bsz = run->cfg.chunk < 4096 ? 4096 : run->cfg.chunk;
+
+		w->run = run;
+		w->id = i;
+		if (bufpool_init(&w->bp, run->cfg.nbufs, bsz) < 0)
+			break;
+		w->jobs = calloc(jobs, sizeof(*w->jobs));
+		if (!w->jobs)
+			break;
+		for (unsigned k = jobs; k-- > 0;) {
+			w->jobs[k].next = w->free_jobs;
+			w->free_jobs = &w->jobs[k];
+		}
+		if (pthread_create(&w->thr, NULL, worker_main, w) != 0)
+			break;
+		started++;
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(run->w[i].thr, NULL);
+	for (unsigned i = 0; i < run->nworkers; i++) {
+		if (run->w[i].engine_err) {
+			if (run->w[i].engine_err != -ENOMEM || !started)
+				log_error(-run->w[i].engine_err,
+					  "cannot start the I/O engine");
+			atomic_fetch_add(&run->errors, 1);
+		}
+	}
+	if (!started) {
+		log_error(ENOMEM, "cannot start");
+		atomic_fetch_add(&run->errors, 1);
+	}
+	*signo = copy_stop_signal;
+	return atomic_load(&run->errors);
+}
+
+void copy_run_free(struct copy_run *run)
+{
+	if (!run)
+		return;
+	if (run->w) {
+		for (unsigned i = 0; i < run->nworkers; i++) {
+			bufpool_free(&run->w[i].bp);
+			free(run->w[i].jobs);
+			free(run->w[i].reqs);
+		}
+		free(run->w);
+	}
+	while (run->stack) {
+		struct dnode *d = run->stack;
+
+		run->stack = d->next;
+		free(d->spath);
+		free(d->dpath);
+		free(d->root_name);
+		free(d->root_dname);
+		free(d->dents);
+		if (d->sfd >= 0)
+			close(d->sfd);
+		if (d->dfd >= 0)
+			close(d->dfd);
+		free(d);
+	}
+	pthread_mutex_destroy(&run->lock);
+	pthread_cond_destroy(&run->cond);
+	free(run);
+}

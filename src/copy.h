@@ -1,0 +1,76 @@
+/*
+ * copy - the copy run: workers, the shared directory stack, and the job
+ * state machine for each entry.
+ *
+ * A run has one worker thread per core (UCP_WORKERS overrides), each owning
+ * an engine (its own ring), a request freelist, a job table and a buffer
+ * slab.  Work is shared through one LIFO stack of open directories: any
+ * worker takes a bounded batch of entries from the directory on top,
+ * reading it with getdents64 under the run lock, so even one huge
+ * directory keeps every core busy, and a depth-first order keeps the
+ * number of open directories near the depth of the tree.
+ *
+ * Each entry becomes a job.  A regular file:
+ *
+ *   [dst STATX, when the destination directory existed before the run]
+ *   OPENAT src (O_NOFOLLOW|O_NONBLOCK) -> STATX on the fd -> OPENAT
+ *   O_TMPFILE in the destination directory -> READ/WRITE chunks (linked
+ *   pairs of whole chunks; an unlinked tail read that also proves EOF) ->
+ *   LINKAT(AT_EMPTY_PATH) to the final name (or, to replace an existing
+ *   file, LINKAT to a temp name + RENAMEAT over it) -> CLOSE both.
+ *
+ * So a file appears at its final name only with its complete data, and a
+ * run killed at any moment leaves no temp file (an unlinked O_TMPFILE is
+ * freed by the kernel).  Directories are MKDIRAT + two OPENATs, symlinks
+ * readlinkat + SYMLINKAT, specials mknodat.  A directory's own metadata is
+ * applied when its last entry is done.
+ */
+#ifndef UCP_COPY_H
+#define UCP_COPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "opts.h"
+
+struct copy_config {
+	bool verbose;
+	bool recursive;
+	bool force;
+	enum clobber clobber;
+	unsigned workers;	/* 0: one per online CPU */
+	size_t chunk;		/* bytes per read/write request */
+	unsigned nbufs;		/* buffers per worker */
+	unsigned file_chunks;	/* chunks in flight per file */
+	unsigned jobs;		/* entries in flight per worker */
+	unsigned overread;	/* test: plan this many chunks past EOF */
+};
+
+struct copy_run;
+
+/* Defaults, then UCP_WORKERS / UCP_TEST_IOSIZE / UCP_TEST_OVERREAD. */
+void copy_config_defaults(struct copy_config *cfg);
+
+int copy_run_new(struct copy_run **out, const struct copy_config *cfg);
+
+/*
+ * Queue one command-line source: copy the entry `name` of directory
+ * src_dirfd (displayed as src_disp) to the entry `dst_name` of directory
+ * dst_dirfd (displayed as dst_disp).  dst_dirfd may be -errno when the
+ * destination's directory could not be opened; the error is reported with
+ * the wording that fits the source's type.  follow: dereference a symlink
+ * source (cp without -r).  is_dir: the source is a directory (sizes the
+ * run: a run of files only gets one worker and a small buffer pool, so a
+ * one-file copy starts as fast as cp).  Takes ownership of both fds.
+ */
+int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
+		 const char *src_disp, int dst_dirfd, const char *dst_name,
+		 const char *dst_disp, bool follow, bool is_dir);
+
+/* Run all queued work to completion.  Returns the number of failures;
+ * *signo is set when a SIGINT/SIGTERM stopped the run. */
+unsigned copy_run_exec(struct copy_run *run, int *signo);
+
+void copy_run_free(struct copy_run *run);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * engine - policy, fallback selection, and the syscall executor shared by
+ * the sync engine and by ops the ring runs inline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+struct engine_policy engine_policy;
+
+static const char *const op_names[OP_COUNT] = {
+	[OP_NOP] = "nop",	  [OP_OPENAT] = "openat",
+	[OP_STATX] = "statx",	  [OP_READ] = "read",
+	[OP_WRITE] = "write",	  [OP_CLOSE] = "close",
+	[OP_LINKAT] = "linkat",	  [OP_RENAMEAT] = "renameat",
+	[OP_MKDIRAT] = "mkdirat", [OP_SYMLINKAT] = "symlinkat",
+	[OP_UNLINKAT] = "unlinkat",
+};
+
+const char *engine_op_name(enum req_op op)
+{
+	return op < OP_COUNT ? op_names[op] : "?";
+}
+
+/*
+ * UCP_ENGINE=ring|sync selects the engine (tests run the suite under both).
+ * UCP_RING_DISABLE=a,b,... turns off ring features one by one, so tests can
+ * prove each has a working fallback: "regbuf" (registered buffers), "link"
+ * (linked SQEs), "defer" (SINGLE_ISSUER/DEFER_TASKRUN), or an op name (that
+ * op runs as a plain syscall: "statx", "openat", "mkdirat", ...).
+ */
+void engine_policy_init(void)
+{
+	const char *e = getenv("UCP_ENGINE");
+	const char *d = getenv("UCP_RING_DISABLE");
+
+	if (e && !strcmp(e, "sync"))
+		engine_policy.force_sync = true;
+	while (d && *d) {
+		size_t n = strcspn(d, ",");
+
+		if (n == 6 && !strncmp(d, "regbuf", n))
+			engine_policy.no_regbuf = true;
+		else if (n == 4 && !strncmp(d, "link", n))
+			engine_policy.no_link = true;
+		else if (n == 5 && !strncmp(d, "defer", n))
+			engine_policy.no_defer = true;
+		for (int op = 0; op < OP_COUNT; op++)
+			if (strlen(op_names[op]) == n &&
+			    !strncmp(d, op_names[op], n))
+				engine_policy.inline_op[op] = true;
+		d += n + (d[n] == ',');
+	}
+}
+
+int engine_create(struct engine **out, const struct engine_config *cfg,
+		  int *fell_back)
+{
+	int ret;
+
+	*fell_back = 0;
+	if (!engine_policy.force_sync) {
+		ret = engine_ring_create(out, cfg);
+		if (!ret)
+			return 0;
+		if (ret != -EPERM && ret != -ENOSYS && ret != -ENOMEM &&
+		    ret != -EINVAL && ret != -EACCES)
+			return ret;
+		*fell_back = -ret;
+	}
+	return engine_sync_create(out, cfg);
+}
+
+int engine_exec_sync(struct req *r)
+{
+	ssize_t n;
+	int ret = 0;
+
+	switch ((enum req_op)r->op) {
+	case OP_NOP:
+		break;
+	case OP_OPENAT:
+		ret = openat(r->fd, r->path, r->oflags, r->mode);
+		break;
+	case OP_STATX:
+		ret = statx(r->fd, r->path, r->oflags, STATX_BASIC_STATS,
+			    r->addr);
+		break;
+	case OP_READ:
+		do
+			n = pread(r->fd, r->addr, r->len, (off_t)r->off);
+		while (n < 0 && errno == EINTR);
+		return n < 0 ? -errno : (int)n;
+	case OP_WRITE:
+		do
+			n = pwrite(r->fd, r->addr, r->len, (off_t)r->off);
+		while (n < 0 && errno == EINTR);
+		return n < 0 ? -errno : (int)n;
+	case OP_CLOSE:
+		ret = close(r->fd);
+		/* Linux closes the fd even when close() fails with EINTR. */
+		if (ret < 0 && errno == EINTR)
+			ret = 0;
+		break;
+	case OP_LINKAT:
+		ret = linkat(r->fd, r->path, r->fd2, r->path2, r->oflags);
+		break;
+	case OP_RENAMEAT:
+		ret = renameat2(r->fd, r->path, r->fd2, r->path2,
+				(unsigned)r->oflags);
+		break;
+	case OP_MKDIRAT:
+		ret = mkdirat(r->fd, r->path, r->mode);
+		break;
+	case OP_SYMLINKAT:
+		ret = symlinkat(r->path, r->fd2, r->path2);
+		break;
+	case OP_UNLINKAT:
+		ret = unlinkat(r->fd, r->path, r->oflags);
+		break;
+	case OP_COUNT:
+		return -EINVAL;
+	}
+	return ret < 0 ? -errno : ret;
+}
+
+void req_list_push(struct req_list *l, struct req *r)
+{
+	r->next = NULL;
+	if (l->tail)
+		l->tail->next = r;
+	else
+		l->head = r;
+	l->tail = r;
+}
+
+unsigned req_list_deliver(struct engine *e, struct req_list *l,
+			  engine_complete_fn fn, void *ctx)
+{
+	struct req *r = l->head, *end = l->tail;
+	unsigned n = 0;
+
+	l->head = l->tail = NULL;
+	while (r) {
+		struct req *next = r->next;
+		bool last = r == end;
+
+		e->inflight--;
+		fn(ctx, r);
+		n++;
+		if (last)
+			break;
+		r = next;
+	}
+	return n;
+}

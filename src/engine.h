@@ -1,0 +1,163 @@
+/*
+ * engine - the interface between the copy logic and the I/O machinery.
+ *
+ * The copy logic describes each operation as a struct req (an op code, its
+ * arguments and an owner) and queues it on an engine.  An engine carries it
+ * out and later hands it back, with req->res set to the result (a
+ * non-negative count or a negative errno, as io_uring reports it), to the
+ * completion callback given to engine_run().  Two engines implement this:
+ *
+ *   ring  io_uring: each req becomes an SQE whose user_data is the req.
+ *   sync  plain syscalls, executed when queued, completed on the next run.
+ *
+ * Link semantics are the same in both: a req queued with link=1 chains the
+ * next queued req to it; if a req in a chain fails, or a READ/WRITE returns
+ * fewer bytes than asked, every later req of the chain completes with
+ * -ECANCELED without being executed.  (IOSQE_IO_HARDLINK is never used: it
+ * would run the write after a short read and write stale bytes.)
+ *
+ * Path strings passed in a req must stay valid until the req completes (the
+ * ring reads them at submit time, not at queue time).
+ *
+ * An engine is owned by one thread.  No allocation happens on the I/O path:
+ * reqs belong to the caller (see the worker's freelist in copy.c).
+ */
+#ifndef UCP_ENGINE_H
+#define UCP_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+enum req_op {
+	OP_NOP,
+	OP_OPENAT,	/* fd=dirfd path oflags mode -> new fd */
+	OP_STATX,	/* fd=dirfd path oflags=AT_* stx -> 0 */
+	OP_READ,	/* fd addr len off [buf = registered index] -> bytes */
+	OP_WRITE,	/* fd addr len off [buf] -> bytes */
+	OP_CLOSE,	/* fd -> 0 */
+	OP_LINKAT,	/* fd path fd2 path2 oflags=AT_* -> 0 */
+	OP_RENAMEAT,	/* fd path fd2 path2 oflags=RENAME_* -> 0 */
+	OP_MKDIRAT,	/* fd path mode -> 0 */
+	OP_SYMLINKAT,	/* path(target) fd2 path2 -> 0 */
+	OP_UNLINKAT,	/* fd path oflags=AT_REMOVEDIR? -> 0 */
+	OP_COUNT
+};
+
+struct statx;
+
+struct req {
+	uint8_t op;		/* enum req_op */
+	uint8_t kind;		/* whose completion this is (copy.c) */
+	uint8_t link;		/* chain the next queued req to this one */
+	uint8_t tag;		/* free for the owner (e.g. which fd) */
+	int res;		/* result: >= 0, or -errno */
+	int fd, fd2;
+	int buf;		/* registered buffer index, or -1 */
+	unsigned len;
+	uint64_t off;
+	int oflags;
+	unsigned mode;
+	const char *path, *path2;
+	void *addr;		/* data buffer, or struct statx * */
+	void *owner;
+	struct req *next;	/* owner's freelist; engine's done list */
+};
+
+struct engine;
+
+typedef void (*engine_complete_fn)(void *ctx, struct req *r);
+
+struct engine_ops {
+	const char *name;
+	/* Queue r; it completes on a later engine_run(). 0 or -errno. */
+	int (*queue)(struct engine *e, struct req *r);
+	/*
+	 * Submit what was queued, then deliver completions to fn.  Waits
+	 * until at least min_complete have been delivered (0: don't wait).
+	 * Returns the number delivered or -errno.
+	 */
+	int (*run)(struct engine *e, unsigned min_complete,
+		   engine_complete_fn fn, void *ctx);
+	void (*destroy)(struct engine *e);
+};
+
+struct engine_config {
+	unsigned depth;		/* ring entries / max reqs in flight */
+	void *bufs;		/* buffer slab to register (may be NULL) */
+	size_t buf_size;	/* size of one buffer */
+	unsigned nbufs;
+};
+
+struct engine {
+	const struct engine_ops *ops;
+	bool fixed_bufs;	/* buffers registered: use req->buf */
+	bool link_rw;		/* READ may be linked to WRITE: both go
+				   through the same ring (or sync) path */
+	unsigned inflight;	/* queued and not yet delivered */
+};
+
+/* Feature switches, decided once per process (env UCP_ENGINE,
+ * UCP_RING_DISABLE; see engine.c). */
+struct engine_policy {
+	bool force_sync;	/* UCP_ENGINE=sync */
+	bool no_regbuf;		/* don't register buffers */
+	bool no_link;		/* the copy logic must not link reqs: it
+				   waits for each read before its write */
+	bool no_defer;		/* no SINGLE_ISSUER/DEFER_TASKRUN */
+	bool inline_op[OP_COUNT]; /* run this op as a plain syscall even on
+				     the ring */
+};
+extern struct engine_policy engine_policy;
+
+/* Read UCP_ENGINE and UCP_RING_DISABLE from the environment. */
+void engine_policy_init(void);
+
+/*
+ * Create the engine a worker uses: the ring unless the policy says sync or
+ * the kernel refuses a ring (EPERM, ENOSYS, ENOMEM, EINVAL), in which case
+ * the sync engine is returned and *fell_back is set with the reason.
+ */
+int engine_create(struct engine **out, const struct engine_config *cfg,
+		  int *fell_back);
+
+int engine_ring_create(struct engine **out, const struct engine_config *cfg);
+int engine_sync_create(struct engine **out, const struct engine_config *cfg);
+
+/* Run one req as a plain syscall; returns what io_uring would put in res. */
+int engine_exec_sync(struct req *r);
+
+/* Reqs executed at queue time, waiting to be delivered (both engines). */
+struct req_list {
+	struct req *head, *tail;
+};
+
+void req_list_push(struct req_list *l, struct req *r);
+
+/* Deliver what is on l now to fn (reqs fn queues wait for the next call,
+ * so a handler that requeues cannot recurse without bound).  Returns the
+ * number delivered. */
+unsigned req_list_deliver(struct engine *e, struct req_list *l,
+			  engine_complete_fn fn, void *ctx);
+
+static inline int engine_queue(struct engine *e, struct req *r)
+{
+	return e->ops->queue(e, r);
+}
+
+static inline int engine_run(struct engine *e, unsigned min_complete,
+			     engine_complete_fn fn, void *ctx)
+{
+	return e->ops->run(e, min_complete, fn, ctx);
+}
+
+static inline void engine_destroy(struct engine *e)
+{
+	if (e)
+		e->ops->destroy(e);
+}
+
+const char *engine_op_name(enum req_op op);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * engine_ring - the io_uring engine.
+ *
+ * Each req becomes one SQE with user_data pointing back at the req.  Ops the
+ * kernel lacks (decided by io_uring_get_probe(), never by version) or that
+ * the policy asks to run inline are executed as plain syscalls and
+ * delivered with the next batch of CQEs; the copy logic never links such
+ * ops, so chains stay entirely inside the ring.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "compat.h"
+#include "engine.h"
+
+struct ring_engine {
+	struct engine e;
+	struct io_uring ring;
+	bool inline_op[OP_COUNT];
+	unsigned queued;		/* SQEs not yet submitted */
+	struct req_list done;		/* inline ops, to deliver */
+};
+
+static const unsigned char uring_op[OP_COUNT] = {
+	[OP_NOP] = IORING_OP_NOP,	  [OP_OPENAT] = IORING_OP_OPENAT,
+	[OP_STATX] = IORING_OP_STATX,	  [OP_READ] = IORING_OP_READ,
+	[OP_WRITE] = IORING_OP_WRITE,	  [OP_CLOSE] = IORING_OP_CLOSE,
+	[OP_LINKAT] = IORING_OP_LINKAT,	  [OP_RENAMEAT] = IORING_OP_RENAMEAT,
+	[OP_MKDIRAT] = IORING_OP_MKDIRAT, [OP_SYMLINKAT] = IORING_OP_SYMLINKAT,
+	[OP_UNLINKAT] = IORING_OP_UNLINKAT,
+};
+
+static int ring_submit(struct ring_engine *re, unsigned wait_nr)
+{
+	int ret;
+
+	do
+		ret = wait_nr ? io_uring_submit_and_wait(&re->ring, wait_nr) :
+				io_uring_submit(&re->ring);
+	while (ret == -EINTR);
+	if (ret >= 0)
+		re->queued = 0;
+	return ret < 0 ? ret : 0;
+}
+
+static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
+		 struct req *r)
+{
+	switch ((enum req_op)r->op) {
+	case OP_NOP:
+		io_uring_prep_nop(sqe);
+		break;
+	case OP_OPENAT:
+		io_uring_prep_openat(sqe, r->fd, r->path, r->oflags, r->mode);
+		break;
+	case OP_STATX:
+		io_uring_prep_statx(sqe, r->fd, r->path, r->oflags,
+				    STATX_BASIC_STATS, r->addr);
+		break;
+	case OP_READ:
+		if (re->e.fixed_bufs && r->buf >= 0)
+			io_uring_prep_read_fixed(sqe, r->fd, r->addr, r->len,
+						 r->off, r->buf);
+		else
+			io_uring_prep_read(sqe, r->fd, r->addr, r->len, r->off);
+		break;
+	case OP_WRITE:
+		if (re->e.fixed_bufs && r->buf >= 0)
+			io_uring_prep_write_fixed(sqe, r->fd, r->addr, r->len,
+						  r->off, r->buf);
+		else
+			io_uring_prep_write(sqe, r->fd, r->addr, r->len,
+					    r->off);
+		break;
+	case OP_CLOSE:
+		io_uring_prep_close(sqe, r->fd);
+		break;
+	case OP_LINKAT:
+		io_uring_prep_linkat(sqe, r->fd, r->path, r->fd2, r->path2,
+				     r->oflags);
+		break;
+	case OP_RENAMEAT:
+		io_uring_prep_renameat(sqe, r->fd, r->path, r->fd2, r->path2,
+				       (unsigned)r->oflags);
+		break;
+	case OP_MKDIRAT:
+		io_uring_prep_mkdirat(sqe, r->fd, r->path, r->mode);
+		break;
+	case OP_SYMLINKAT:
+		io_uring_prep_symlinkat(sqe, r->path, r->fd2, r->path2);
+		break;
+	case OP_UNLINKAT:
+		io_uring_prep_unlinkat(sqe, r->fd, r->path, r->oflags);
+		break;
+	case OP_COUNT:
+		break;
+	}
+	if (r->link)
+		sqe->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data(sqe, r);
+}
+
+static int ring_queue(struct engine *e, struct req *r)
+{
+	struct ring_engine *re = (struct ring_engine *)e;
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	if (re->inline_op[r->op]) {
+		r->res = engine_exec_sync(r);
+		req_list_push(&re->done, r);
+		e->inflight++;
+		return 0;
+	}
+	sqe = io_uring_get_sqe(&re->ring);
+	if (!sqe) {
+		ret = ring_submit(re, 0);
+		if (ret < 0)
+			return ret;
+		sqe = io_uring_get_sqe(&re->ring);
+		if (!sqe)
+			return -EBUSY;
+	}
+	prep(re, sqe, r);
+	re->queued++;
+	e->inflight++;
+	return 0;
+}
+
+static int ring_run(struct engine *e, unsigned min_complete,
+		    engine_complete_fn fn, void *ctx)
+{
+	struct ring_engine *re = (struct ring_engine *)e;
+	struct io_uring_cqe *cqe;
+	struct req *r;
+	unsigned n, wait;
+	int ret;
+
+	/* Inline completions first: they are already done. */
+	n = req_list_deliver(e, &re->done, fn, ctx);
+
+	wait = n >= min_complete ? 0 : min_complete - n;
+	if (wait > e->inflight)
+		wait = e->inflight;
+	if (re->queued || wait) {
+		ret = ring_submit(re, wait);
+		if (ret < 0 && ret != -EBUSY && ret != -EAGAIN)
+			return ret;
+	}
+	while (io_uring_peek_cqe(&re->ring, &cqe) == 0) {
+		r = io_uring_cqe_get_data(cqe);
+		r->res = cqe->res;
+		io_uring_cqe_seen(&re->ring, cqe);
+		e->inflight--;
+		fn(ctx, r);
+		n++;
+	}
+	return (int)n;
+}
+
+static void ring_destroy(struct engine *e)
+{
+	struct ring_engine *re = (struct ring_engine *)e;
+
+	/* Unregister before exit: the kernel releases pinned pages of a
+	 * dead ring asynchronously, and back-to-back runs of a non-root
+	 * user would otherwise fail against RLIMIT_MEMLOCK. */
+	if (e->fixed_bufs)
+		io_uring_unregister_buffers(&re->ring);
+	io_uring_queue_exit(&re->ring);
+	free(re);
+}
+
+static const struct engine_ops ring_ops = {
+	.name = "ring",
+	.queue = ring_queue,
+	.run = ring_run,
+	.destroy = ring_destroy,
+};
+
+static int ring_init(struct io_uring *ring, unsigned depth)
+{
+	/* SUBMIT_ALL is required: without it one bad SQE stops the rest of
+	 * the batch and a wait for their completions never returns.  The
+	 * others only reduce overhead; drop them one by one if refused. */
+	static const unsigned extra[] = {
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+			IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+		IORING_SETUP_COOP_TASKRUN,
+		0,
+	};
+	struct io_uring_params p;
+	int ret = -EINVAL;
+
+	for (unsigned i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_SUBMIT_ALL | extra[i];
+		if (engine_policy.no_defer && (extra[i] &
+					       IORING_SETUP_SINGLE_ISSUER))
+			continue;
+		ret = io_uring_queue_init_params(depth, ring, &p);
+		if (ret != -EINVAL)
+			break;
+	}
+	return ret;
+}
+
+int engine_ring_create(struct engine **out, const struct engine_config *cfg)
+{
+	struct ring_engine *re = calloc(1, sizeof(*re));
+	struct io_uring_probe *probe;
+	int ret;
+
+	if (!re)
+		return -ENOMEM;
+	ret = ring_init(&re->ring, cfg->depth);
+	if (ret < 0) {
+		free(re);
+		return ret;
+	}
+	probe = io_uring_get_probe_ring(&re->ring);
+	for (int op = 0; op < OP_COUNT; op++) {
+		re->inline_op[op] = engine_policy.inline_op[op];
+		if (!probe || !io_uring_opcode_supported(probe, uring_op[op]))
+			re->inline_op[op] = true;
+	}
+	/* READ_FIXED/WRITE_FIXED are only used when registration works. */
+	if (probe && cfg->bufs && !engine_policy.no_regbuf &&
+	    io_uring_opcode_supported(probe, IORING_OP_READ_FIXED) &&
+	    io_uring_opcode_supported(probe, IORING_OP_WRITE_FIXED)) {
+		struct iovec *iov = calloc(cfg->nbufs, sizeof(*iov));
+
+		if (iov) {
+			for (unsigned i = 0; i < cfg->nbufs; i++) {
+				iov[i].iov_base = (char *)cfg->bufs +
+						  i * cfg->buf_size;
+				iov[i].iov_len = cfg->buf_size;
+			}
+			/* -ENOMEM here is RLIMIT_MEMLOCK: plain buffers. */
+			re->e.fixed_bufs = io_uring_register_buffers(
+						   &re->ring, iov, cfg->nbufs) == 0;
+			free(iov);
+		}
+	}
+	if (probe)
+		io_uring_free_probe(probe);
+	/* A chain must stay inside the ring: an op run inline would run
+	 * before the SQE it is linked to. */
+	re->e.link_rw = !engine_policy.no_link && !re->inline_op[OP_READ] &&
+			!re->inline_op[OP_WRITE];
+	re->e.ops = &ring_ops;
+	*out = &re->e;
+	return 0;
+}

@@ -1,0 +1,272 @@
+/*
+ * opts - one table drives getopt_long, --help and the option checks.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "opts.h"
+
+/*
+ * Sorted by long name.  Options GNU cp has that ucp does not implement yet
+ * are listed so that they are refused by name rather than reported as
+ * unknown.
+ */
+const struct opt_def opts_table[] = {
+	{ "archive", 'a', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "same as -dR --preserve=all" },
+	{ "attributes-only", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "don't copy the file data, just the attributes" },
+	{ "backup", 'b', ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "CONTROL",
+	  "make a backup of each existing destination file" },
+	{ "context", 'Z', ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "CTX",
+	  "set SELinux security context of destination file" },
+	{ "copy-contents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "copy contents of special files when recursive" },
+	{ "debug", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "explain how a file is copied" },
+	{ "dereference", 'L', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "always follow symbolic links in SOURCE" },
+	{ "force", 'f', ARG_NONE, OPT_FORCE, 0, NULL,
+	  "if an existing destination file cannot be opened, remove it and try again" },
+	{ "help", 0, ARG_NONE, OPT_HELP, 0, NULL,
+	  "display this help and exit" },
+	{ "interactive", 'i', ARG_NONE, OPT_INTERACTIVE, 0, NULL,
+	  "prompt before overwrite (overrides a previous -n option)" },
+	{ "keep-directory-symlink", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "follow existing symlinks to directories" },
+	{ "link", 'l', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "hard link files instead of copying" },
+	{ "no-clobber", 'n', ARG_NONE, OPT_NO_CLOBBER, 0, NULL,
+	  "do not overwrite an existing file (overrides a previous -i option)" },
+	{ "no-dereference", 'P', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "never follow symbolic links in SOURCE" },
+	{ "no-preserve", 0, ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "ATTR_LIST",
+	  "don't preserve the specified attributes" },
+	{ "no-target-directory", 'T', ARG_NONE, OPT_NO_TARGET_DIR, 0, NULL,
+	  "treat DEST as a normal file" },
+	{ "one-file-system", 'x', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "stay on this file system" },
+	{ "parents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "use full source file name under DIRECTORY" },
+	{ "preserve", 0, ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "ATTR_LIST",
+	  "preserve the specified attributes" },
+	{ "recursive", 'r', ARG_NONE, OPT_RECURSIVE, 0, NULL,
+	  "copy directories recursively" },
+	{ NULL, 'R', ARG_NONE, OPT_RECURSIVE, 0, NULL,
+	  "same as -r" },
+	{ "reflink", 0, ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "WHEN",
+	  "control clone/CoW copies" },
+	{ "remove-destination", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "remove each existing destination file before attempting to open it" },
+	{ "sparse", 0, ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "WHEN",
+	  "control creation of sparse files" },
+	{ "strip-trailing-slashes", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "remove any trailing slashes from each SOURCE argument" },
+	{ "suffix", 'S', ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "SUFFIX",
+	  "override the usual backup suffix" },
+	{ "symbolic-link", 's', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "make symbolic links instead of copying" },
+	{ "target-directory", 't', ARG_REQUIRED, OPT_TARGET_DIR, 0, "DIRECTORY",
+	  "copy all SOURCE arguments into DIRECTORY" },
+	{ "update", 'u', ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "UPDATE",
+	  "copy only when the SOURCE file is newer than the destination" },
+	{ "verbose", 'v', ARG_NONE, OPT_VERBOSE, 0, NULL,
+	  "explain what is being done" },
+	{ "version", 0, ARG_NONE, OPT_VERSION, 0, NULL,
+	  "output version information and exit" },
+	{ NULL, 'd', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "same as --no-dereference --preserve=links" },
+	{ NULL, 'H', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "follow command-line symbolic links in SOURCE" },
+	{ NULL, 'p', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	  "same as --preserve=mode,ownership,timestamps" },
+};
+const unsigned opts_count = sizeof(opts_table) / sizeof(opts_table[0]);
+
+/* getopt_long returns, for long-only options, 256 + table index. */
+#define LONGONLY_BASE 256
+
+static void build(struct option *lo, char *so)
+{
+	unsigned i, n = 0;
+	char *s = so;
+
+	/* A leading ':' makes getopt report a missing argument as ':', so
+	 * that every message is ours and has cp's wording. */
+	*s++ = ':';
+	*s = 0;
+	for (i = 0; i < opts_count; i++) {
+		const struct opt_def *d = &opts_table[i];
+		int has = d->arg == ARG_NONE ? no_argument :
+			  d->arg == ARG_REQUIRED ? required_argument :
+						   optional_argument;
+
+		if (d->longname) {
+			lo[n].name = d->longname;
+			lo[n].has_arg = has;
+			lo[n].flag = NULL;
+			lo[n].val = d->shortname ? d->shortname :
+						   LONGONLY_BASE + (int)i;
+			n++;
+		}
+		if (d->shortname && !strchr(so + 1, d->shortname)) {
+			*s++ = d->shortname;
+			if (d->arg == ARG_REQUIRED)
+				*s++ = ':';
+			/* cp's short options with optional arguments (-b, -u,
+			 * -Z) take none when given short. */
+			*s = 0;
+		}
+	}
+	memset(&lo[n], 0, sizeof(lo[n]));
+}
+
+static const struct opt_def *find_short(int c)
+{
+	for (unsigned i = 0; i < opts_count; i++)
+		if (opts_table[i].shortname == c)
+			return &opts_table[i];
+	return NULL;
+}
+
+static void opt_name(char *buf, size_t n, const struct opt_def *d)
+{
+	if (d->longname && d->shortname)
+		snprintf(buf, n, "--%s (-%c)", d->longname, d->shortname);
+	else if (d->longname)
+		snprintf(buf, n, "--%s", d->longname);
+	else
+		snprintf(buf, n, "-%c", d->shortname);
+}
+
+int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
+{
+	struct option lo[sizeof(opts_table) / sizeof(opts_table[0]) + 1];
+	char so[2 * sizeof(opts_table) / sizeof(opts_table[0]) + 2];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->clobber = CLOBBER_YES;
+	*exit_now = false;
+	build(lo, so);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		const struct opt_def *d;
+		char name[64];
+
+		if (c == '?' || c == ':') {
+			const char *arg = argv[optind - 1];
+
+			if (c == ':' && optopt && optopt < LONGONLY_BASE &&
+			    !(arg[0] == '-' && arg[1] == '-'))
+				log_usage_error("option requires an argument -- '%c'",
+						optopt);
+			else if (c == ':')
+				log_usage_error("option '%s' requires an argument",
+						arg);
+			else if (optopt && !(arg[0] == '-' && arg[1] == '-'))
+				log_usage_error("invalid option -- '%c'", optopt);
+			else
+				log_usage_error("unrecognized option '%s'", arg);
+			*exit_now = true;
+			return 1;
+		}
+		d = c >= LONGONLY_BASE ? &opts_table[c - LONGONLY_BASE] :
+					 find_short(c);
+		if (!d) {
+			log_usage_error("invalid option -- '%c'", c);
+			*exit_now = true;
+			return 1;
+		}
+		if (d->flags & OPT_UNIMPLEMENTED) {
+			opt_name(name, sizeof(name), d);
+			log_usage_error("option %s is not implemented in this "
+					"version of ucp", name);
+			*exit_now = true;
+			return 1;
+		}
+		switch (d->id) {
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_HELP:
+			opts_help();
+			*exit_now = true;
+			return 0;
+		case OPT_VERSION:
+			printf("ucp %s\n", UCP_VERSION);
+			*exit_now = true;
+			return 0;
+		case OPT_INTERACTIVE:
+			o->clobber = CLOBBER_ASK;
+			break;
+		case OPT_NO_CLOBBER:
+			o->clobber = CLOBBER_NO;
+			break;
+		case OPT_NO_TARGET_DIR:
+			o->no_target_dir = true;
+			break;
+		case OPT_RECURSIVE:
+			o->recursive = true;
+			break;
+		case OPT_TARGET_DIR:
+			o->target_dir = optarg;
+			break;
+		case OPT_VERBOSE:
+			o->verbose = true;
+			break;
+		case OPT_NONE:
+		case OPT_UNIMPLEMENTED_ID:
+			break;
+		}
+	}
+	if (o->target_dir && o->no_target_dir) {
+		log_error(0, "cannot combine --target-directory (-t) and "
+			     "--no-target-directory (-T)");
+		*exit_now = true;
+		return 1;
+	}
+	o->nops = argc - optind;
+	o->ops = argv + optind;
+	return 0;
+}
+
+void opts_help(void)
+{
+	const char *p = log_prog();
+
+	printf("Usage: %s [OPTION]... [-T] SOURCE DEST\n"
+	       "  or:  %s [OPTION]... SOURCE... DIRECTORY\n"
+	       "  or:  %s [OPTION]... -t DIRECTORY SOURCE...\n"
+	       "Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY,\n"
+	       "with an io_uring engine.  Options marked * are not implemented "
+	       "yet.\n\n", p, p, p);
+	for (unsigned i = 0; i < opts_count; i++) {
+		const struct opt_def *d = &opts_table[i];
+		char left[80];
+		int n = 0;
+
+		if (d->flags & OPT_HIDDEN)
+			continue;
+		if (d->shortname)
+			n = snprintf(left, sizeof(left), "  -%c%s", d->shortname,
+				     d->longname ? ", " : "");
+		else
+			n = snprintf(left, sizeof(left), "      ");
+		if (d->longname)
+			snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s%s",
+				 d->longname,
+				 d->arg == ARG_OPTIONAL ? "[=" :
+				 d->arg == ARG_REQUIRED ? "=" : "",
+				 d->argname && d->arg != ARG_NONE ? d->argname : "",
+				 d->arg == ARG_OPTIONAL ? "]" : "");
+		printf("%-30s %s%s\n", left,
+		       d->flags & OPT_UNIMPLEMENTED ? "* " : "", d->help);
+	}
+	printf("\nExit status: 0 if everything was copied, 1 if anything "
+	       "failed.\n");
+}

@@ -1,0 +1,51 @@
+# interrupt: SIGINT, SIGTERM or SIGKILL in the middle of a copy leaves no
+# partial file at a final name and no temp file; a rerun completes it.
+. "$(dirname "$0")/../lib/common.sh"
+S=$T/src
+mkdir -p "$S/sub"
+python3 - "$S" <<'PY'
+import os, sys
+top = sys.argv[1]
+for i in range(3):
+    fd = os.open(os.path.join(top, "big%d" % i), os.O_WRONLY | os.O_CREAT, 0o644)
+    for off in range(0, 256 << 20, 16 << 20):
+        os.pwrite(fd, os.urandom(65536), off)
+    os.ftruncate(fd, 256 << 20)
+    os.close(fd)
+for i in range(200):
+    with open(os.path.join(top, "sub", "s%d" % i), "wb") as f:
+        f.write(os.urandom(i * 10))
+PY
+
+# Every name that exists in the copy must be complete and equal.
+published_ok() {
+	local src=$1 dst=$2 f
+	[ -d "$dst" ] || return 0
+	while IFS= read -r -d '' f; do
+		cmp -s "$src/$f" "$dst/$f" || { echo "partial or wrong: $f"; return 1; }
+	done < <(cd "$dst" && find . -type f -print0)
+	[ -z "$(find "$dst" -name '.ucp.*' -print -quit)" ] || { echo "temp files left"; return 1; }
+	return 0
+}
+
+for sig in INT TERM KILL; do
+	rm -rf "$T/dst"
+	# Small requests make the copy slow enough to be interrupted.
+	UCP_TEST_IOSIZE=4096 "$UCP" -r "$S" "$T/dst" &
+	pid=$!
+	sleep 0.5
+	kill -s $sig $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	case $sig in
+	INT) [ $rc = 130 ] || [ $rc = 0 ] || fail "SIGINT exit status $rc" ;;
+	TERM) [ $rc = 143 ] || [ $rc = 0 ] || fail "SIGTERM exit status $rc" ;;
+	KILL) [ $rc = 137 ] || [ $rc = 0 ] || fail "SIGKILL exit status $rc" ;;
+	esac
+	[ $rc = 0 ] && echo "note: copy finished before SIG$sig"
+	published_ok "$S" "$T/dst" || fail "after SIG$sig"
+	# A rerun into the same place completes the copy.
+	"$UCP" -rT "$S" "$T/dst" || fail "rerun after SIG$sig exit status"
+	same_tree "$S" "$T/dst" || fail "rerun after SIG$sig: tree differs"
+done
+done_test

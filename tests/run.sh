@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# run.sh - the test runner behind `make check`.
+#
+# usage: tests/run.sh [NAME...]    (names filter: unit/test_log, e2e/cli, ...)
+#
+# Runs the unit test programs (tests/unit/test_*) once and every end-to-end
+# test (tests/e2e/*.sh) under both engines (UCP_ENGINE=ring, then sync).
+# Each test exits 0 (pass), 77 (skip, with a "SKIP: reason" line) or
+# anything else (fail; its output is shown).  Ends with one line:
+#     N passed, N failed, N skipped
+set -u
+cd "$(dirname "$0")/.." || exit 2
+export UCP=${UCP:-$PWD/ucp}
+export LC_ALL=C.UTF-8
+pass=0 failn=0 skipn=0
+failed=()
+filter=("$@")
+
+wanted() {
+	[ ${#filter[@]} -eq 0 ] && return 0
+	local f
+	for f in "${filter[@]}"; do [[ $1 == *"$f"* ]] && return 0; done
+	return 1
+}
+
+run_one() { # run_one LABEL CMD...
+	local label=$1 out rc start
+	shift
+	start=$EPOCHREALTIME
+	out=$("$@" 2>&1)
+	rc=$?
+	local secs
+	secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}')
+	case $rc in
+	0) pass=$((pass + 1)); printf 'PASS %s (%ss)\n' "$label" "$secs" ;;
+	77) skipn=$((skipn + 1))
+	    printf 'SKIP %s: %s\n' "$label" "$(grep -m1 '^SKIP:' <<<"$out" | sed 's/^SKIP: //')" ;;
+	*) failn=$((failn + 1)); failed+=("$label")
+	   printf 'FAIL %s (exit %d)\n' "$label" "$rc"
+	   sed 's/^/    /' <<<"$out" | tail -n 40 ;;
+	esac
+}
+
+for t in tests/unit/test_*; do
+	[[ -x $t && $t != *.c && $t != *.o ]] || continue
+	wanted "unit/${t##*/}" || continue
+	run_one "unit/${t##*/}" "$t"
+done
+for t in tests/e2e/*.sh; do
+	name=e2e/$(basename "$t" .sh)
+	wanted "$name" || continue
+	for eng in ring sync; do
+		run_one "$name [$eng]" env UCP_ENGINE=$eng bash "$t"
+	done
+done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "failed: ${failed[*]}"
+fi
+echo "$pass passed, $failn failed, $skipn skipped"
+[ $failn -eq 0 ]

@@ -1,0 +1,77 @@
+/* test_opts - the option table parses cp's spellings and refuses the rest. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "opts.h"
+#include "tap.h"
+
+static int parse(struct opts *o, bool *exit_now, int argc, ...)
+{
+	static char *argv[32];
+	va_list ap;
+
+	va_start(ap, argc);
+	argv[0] = "ucp";
+	for (int i = 1; i < argc; i++)
+		argv[i] = va_arg(ap, char *);
+	argv[argc] = NULL;
+	va_end(ap);
+	return opts_parse(o, argc, argv, exit_now);
+}
+
+int main(void)
+{
+	struct opts o;
+	bool ex;
+	int ret;
+	/* Error messages go to stderr: keep the TAP stream readable. */
+	FILE *devnull = freopen("/dev/null", "w", stderr);
+
+	(void)devnull;
+	ret = parse(&o, &ex, 4, "-rv", "a", "b");
+	ok(!ret && !ex && o.recursive && o.verbose, "-rv");
+	is_int(o.nops, 2, "two operands");
+	is_str(o.ops[0], "a", "first operand");
+
+	ret = parse(&o, &ex, 5, "a", "-R", "-t", "dir");
+	ok(!ret && !ex && o.recursive, "options after operands (-R)");
+	is_str(o.target_dir, "dir", "-t DIR");
+	is_int(o.nops, 1, "one operand");
+
+	ret = parse(&o, &ex, 4, "--target-directory=d", "--recursive", "x");
+	ok(!ret && o.recursive && o.target_dir && !strcmp(o.target_dir, "d"),
+	   "long forms");
+
+	ret = parse(&o, &ex, 4, "-i", "-n", "x");
+	ok(!ret && o.clobber == CLOBBER_NO, "-n after -i wins");
+	ret = parse(&o, &ex, 4, "-n", "-i", "x");
+	ok(!ret && o.clobber == CLOBBER_ASK, "-i after -n wins");
+
+	ret = parse(&o, &ex, 2, "--bogus");
+	ok(ret == 1 && ex, "unknown option refused");
+	ret = parse(&o, &ex, 2, "-a");
+	ok(ret == 1 && ex, "unimplemented -a refused");
+	ret = parse(&o, &ex, 2, "--preserve=mode");
+	ok(ret == 1 && ex, "unimplemented --preserve refused");
+	ret = parse(&o, &ex, 3, "-T", "-tx");
+	ok(ret == 1 && ex, "-T with -t refused");
+	ret = parse(&o, &ex, 2, "-t");
+	ok(ret == 1 && ex, "-t without argument refused");
+	ret = parse(&o, &ex, 3, "--", "-r");
+	ok(!ret && !o.recursive && o.nops == 1, "-- ends options");
+
+	/* The table is sorted by long name (options are data). */
+	const char *prev = "";
+	int sorted = 1;
+	for (unsigned i = 0; i < opts_count; i++) {
+		if (!opts_table[i].longname)
+			continue;
+		if (strcmp(prev, opts_table[i].longname) >= 0)
+			sorted = 0;
+		prev = opts_table[i].longname;
+	}
+	ok(sorted, "option table sorted by long name");
+	return tap_done();
+}
