@@ -97,7 +97,9 @@ struct job {
 	int pending;		/* reqs in flight */
 	int err;		/* first failure (errno), reported once */
 	uint64_t next_off, eof_off;
+	uint64_t data_end;	/* end of the data extent being read */
 	bool planned_all, changed;
+	bool sparse;		/* has holes: read only the data extents */
 	unsigned nchunks;
 	struct statx stx, dstx;
 	char tmpname[64];
@@ -618,6 +620,11 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	j->eof_off = UINT64_MAX;
 	j->planned_all = false;
 	j->changed = false;
+	/* Fewer blocks than bytes: there are holes (cp's test too).  Dense
+	 * files never pay for the extent lookups. */
+	j->sparse = j->stx.stx_size > 0 &&
+		    j->stx.stx_blocks * 512 < j->stx.stx_size;
+	j->data_end = j->sparse ? 0 : UINT64_MAX;
 	copy_pump(w, j);
 }
 
@@ -687,6 +694,29 @@ static void file_publish(struct worker *w, struct job *j);
  * READ->WRITE pairs; the last read asks for one byte more than is left, so
  * that its result also proves EOF (or shows the file grew).
  */
+/*
+ * Sparse source: move next_off to the next data extent and set data_end to
+ * its end (plain lseek calls, one pair per extent).  Past the last extent,
+ * next_off goes to the end of the file, where the EOF-proving read is made.
+ */
+static void next_extent(struct job *j, uint64_t plan)
+{
+	off_t data, hole;
+
+	data = lseek(j->sfd, (off_t)j->next_off, SEEK_DATA);
+	if (data < 0) {
+		/* ENXIO: only a hole is left.  Anything else: read it all. */
+		if (errno == ENXIO && j->next_off < j->stx.stx_size)
+			j->next_off = j->stx.stx_size;
+		j->data_end = UINT64_MAX;
+		return;
+	}
+	hole = lseek(j->sfd, data, SEEK_HOLE);
+	j->next_off = (uint64_t)data;
+	j->data_end = hole < 0 || (uint64_t)hole >= plan ? UINT64_MAX :
+							   (uint64_t)hole;
+}
+
 static void copy_pump(struct worker *w, struct job *j)
 {
 	struct copy_run *run = w->run;
@@ -709,7 +739,14 @@ static void copy_pump(struct worker *w, struct job *j)
 			;
 		j->chunk[ci].buf = bufpool_get(&w->bp);
 		j->nchunks++;
-		if (j->next_off + chunk <= plan) {
+		if (j->sparse && j->next_off >= j->data_end)
+			next_extent(j, plan);
+		if (j->data_end < plan) {
+			/* Inside a data extent that a hole follows. */
+			want = (unsigned)(j->data_end - j->next_off < chunk ?
+					  j->data_end - j->next_off : chunk);
+			link = w->eng->link_rw;
+		} else if (j->next_off + chunk <= plan) {
 			want = (unsigned)chunk;
 			link = w->eng->link_rw;
 		} else {
@@ -732,6 +769,12 @@ static void copy_pump(struct worker *w, struct job *j)
 	}
 	if (j->changed || j->eof_off != size) {
 		job_fail(w, j, 0, false, "%s: file changed as we read it");
+		job_close(w, j);
+		return;
+	}
+	/* Holes are skipped, not written: a trailing one needs the size. */
+	if (j->sparse && ftruncate(j->tfd, (off_t)size) < 0) {
+		job_fail(w, j, errno, true, "error writing %s");
 		job_close(w, j);
 		return;
 	}
