@@ -30,6 +30,7 @@
 #define MAX_FILE_CHUNKS 16
 #define DENTS_BUF 32768
 #define ENTRIES_PER_TAKE 16
+#define FIXED_FILE_MIN_CHUNKS 4
 
 /* Set by the SIGINT/SIGTERM handler (main.c): stop admitting, abandon
  * unpublished files, exit. */
@@ -94,12 +95,15 @@ struct job {
 	bool link_buf;		/* chunk[0].buf holds a symlink target */
 	bool checked;		/* check_existing() has run */
 	int sfd, tfd;
+	int fslot;		/* fixed-file slots (sfd, tfd) or -1 */
 	int pending;		/* reqs in flight */
 	int err;		/* first failure (errno), reported once */
 	uint64_t next_off, eof_off;
 	uint64_t data_end;	/* end of the data extent being read */
 	bool planned_all, changed;
 	bool sparse;		/* has holes: read only the data extents */
+	uint64_t wb_off;	/* writeback started up to here */
+	unsigned wb_pending;	/* SYNC_RANGE reqs in flight */
 	unsigned nchunks;
 	struct statx stx, dstx;
 	char tmpname[64];
@@ -118,6 +122,7 @@ struct worker {
 	struct bufpool bp;
 	unsigned tmp_counter;
 	int engine_err;
+	bool no_fixed;		/* the engine has no fixed files */
 };
 
 struct copy_run {
@@ -130,6 +135,7 @@ struct copy_run {
 	atomic_bool fallback_noticed;
 	mode_t umask;
 	bool is_root;
+	bool register_bufs;	/* pinning the pools fits RLIMIT_MEMLOCK */
 	pid_t pid;
 	unsigned nroots;
 	bool has_dirs;		/* a directory operand: use every core */
@@ -168,6 +174,10 @@ void copy_config_defaults(struct copy_config *cfg)
 	cfg->file_chunks = 8;
 	cfg->jobs = 64;
 	cfg->overread = env_uint("UCP_TEST_OVERREAD", 0);
+	/* Measured on ext4 (4 x 512 MiB, command + final sync): no kicks
+	 * 1.16x cp's time, every 2 MiB 0.96x, 4 MiB 0.65-0.84x, 8 MiB
+	 * 0.68-0.72x hot and 0.70x cold, 32 MiB 0.89x. */
+	cfg->writeback = (size_t)env_uint("UCP_WRITEBACK_MB", 8) << 20;
 }
 
 /* ------------------------------------------------------------------ */
@@ -445,6 +455,10 @@ static void job_finish(struct worker *w, struct job *j)
 /* Close what the job holds and finish once the closes complete. */
 static void job_close(struct worker *w, struct job *j)
 {
+	if (j->fslot >= 0) {
+		engine_unfix_pair(w->eng, j->fslot);
+		j->fslot = -1;
+	}
 	j->state = J_CLOSE;
 	if (j->sfd >= 0) {
 		struct req *r = req_get(w, j, OP_CLOSE);
@@ -625,6 +639,16 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	j->sparse = j->stx.stx_size > 0 &&
 		    j->stx.stx_blocks * 512 < j->stx.stx_size;
 	j->data_end = j->sparse ? 0 : UINT64_MAX;
+	j->wb_off = 0;
+	j->wb_pending = 0;
+	/* A file of many requests saves an fd lookup on each with fixed
+	 * files; small files would only pay the two registration calls. */
+	if (j->stx.stx_size >= FIXED_FILE_MIN_CHUNKS * w->run->cfg.chunk &&
+	    !w->no_fixed) {
+		j->fslot = engine_fix_pair(w->eng, j->sfd, j->tfd);
+		if (j->fslot == -EOPNOTSUPP)
+			w->no_fixed = true;
+	}
 	copy_pump(w, j);
 }
 
@@ -641,7 +665,8 @@ static void chunk_read(struct worker *w, struct job *j, unsigned ci,
 	c->linked = link;
 	c->read_failed = false;
 	r = req_get(w, j, OP_READ);
-	r->fd = j->sfd;
+	r->fd = j->fslot >= 0 ? j->fslot : j->sfd;
+	r->fixed = j->fslot >= 0;
 	r->addr = base;
 	r->len = want;
 	r->off = off;
@@ -652,7 +677,8 @@ static void chunk_read(struct worker *w, struct job *j, unsigned ci,
 	req_submit(w, j, r);
 	if (link) {
 		r = req_get(w, j, OP_WRITE);
-		r->fd = j->tfd;
+		r->fd = j->fslot >= 0 ? j->fslot + 1 : j->tfd;
+		r->fixed = j->fslot >= 0;
 		r->addr = base;
 		r->len = want;
 		r->off = off;
@@ -668,7 +694,8 @@ static void chunk_write(struct worker *w, struct job *j, unsigned ci)
 	struct chunk *c = &j->chunk[ci];
 	struct req *r = req_get(w, j, OP_WRITE);
 
-	r->fd = j->tfd;
+	r->fd = j->fslot >= 0 ? j->fslot + 1 : j->tfd;
+	r->fixed = j->fslot >= 0;
 	r->addr = bufpool_addr(&w->bp, c->buf) + c->wrote;
 	r->len = c->got - c->wrote;
 	r->off = c->off + c->wrote;
@@ -757,7 +784,7 @@ static void copy_pump(struct worker *w, struct job *j)
 		chunk_read(w, j, ci, j->next_off, want, link);
 		j->next_off += want;
 	}
-	if (j->nchunks)
+	if (j->nchunks || j->wb_pending)
 		return;
 	if (!j->planned_all && !j->err && !copy_stop_signal) {
 		job_wait_buf(w, j);
@@ -808,11 +835,42 @@ static void chunk_after_read(struct worker *w, struct job *j, unsigned ci)
 	copy_pump(w, j);
 }
 
+/*
+ * Large files: once `writeback` bytes past the last kick are written, ask
+ * the kernel to start writing them out (SYNC_FILE_RANGE_WRITE waits for
+ * nothing).  The disk then works while the copy goes on, instead of
+ * taking all the dirty data at the end.
+ */
+static void writeback_kick(struct worker *w, struct job *j, uint64_t end)
+{
+	struct req *r;
+
+	/* At most two in flight: the request pool is sized for that, and a
+	 * kick that waits for a busy disk is covered by the next one. */
+	if (!w->run->cfg.writeback || j->wb_pending >= 2 ||
+	    end < j->wb_off + w->run->cfg.writeback)
+		return;
+	r = req_get(w, j, OP_SYNC_RANGE);
+	r->fd = j->tfd;
+	r->off = j->wb_off;
+	r->len = (unsigned)(end - j->wb_off);
+	r->oflags = SYNC_FILE_RANGE_WRITE;
+	j->wb_off = end;
+	j->wb_pending++;
+	req_submit(w, j, r);
+}
+
 static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 {
 	unsigned ci = r->tag;
 	struct chunk *c = &j->chunk[ci];
 
+	if (r->op == OP_SYNC_RANGE) {
+		/* Only a hint: its failure changes nothing. */
+		j->wb_pending--;
+		copy_pump(w, j);
+		return;
+	}
 	assert(ci < MAX_FILE_CHUNKS && c->buf >= 0 && c->pending);
 	c->pending--;
 	if (r->op == OP_READ) {
@@ -873,6 +931,7 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 	}
 	if (c->off + c->got > j->stx.stx_size)
 		j->changed = true;
+	writeback_kick(w, j, c->off + c->got);
 	chunk_idle(w, j, ci);
 	copy_pump(w, j);
 }
@@ -1463,7 +1522,7 @@ static unsigned fill(struct worker *w)
 			for (unsigned k = 0; k < MAX_FILE_CHUNKS; k++)
 				j->chunk[k].buf = -1;
 			j->dir = d;
-			j->sfd = j->tfd = -1;
+			j->sfd = j->tfd = j->fslot = -1;
 			j->dtype = ents[i].type;
 			snprintf(j->name, sizeof(j->name), "%s", ents[i].name);
 			j->dname = d->root ? d->root_dname : j->name;
@@ -1489,16 +1548,17 @@ static void *worker_main(void *arg)
 	struct copy_run *run = w->run;
 	struct engine_config ecfg = {
 		.depth = 0,
-		.bufs = w->bp.slab,
+		.bufs = run->register_bufs ? w->bp.slab : NULL,
 		.buf_size = w->bp.size,
 		.nbufs = w->bp.count,
+		.fixed_pairs = run->cfg.jobs,
 	};
 	unsigned nreq;
 	int fell_back, ret;
 
-	/* Worst case in flight: two reqs per buffer (read+write) and two
-	 * per job outside the copy stage. */
-	nreq = 2 * w->bp.count + 2 * run->cfg.jobs + 8;
+	/* Worst case in flight: two reqs per buffer (read+write), and per
+	 * job two outside the copy stage or two writeback kicks in it. */
+	nreq = 2 * w->bp.count + 4 * run->cfg.jobs + 8;
 	ecfg.depth = 1;
 	while (ecfg.depth < nreq)
 		ecfg.depth <<= 1;
@@ -1519,6 +1579,12 @@ static void *worker_main(void *arg)
 	if (fell_back && !atomic_exchange(&run->fallback_noticed, true))
 		log_error(0, "io_uring unavailable (%s); using the "
 			     "synchronous engine", strerror(fell_back));
+	/* For tests and benchmarks: what the engine ended up with. */
+	if (w->id == 0 && getenv("UCP_DEBUG"))
+		log_error(0, "engine %s: workers=%u regbuf=%d fixedfiles=%d "
+			     "link=%d", w->eng->ops->name, run->nworkers,
+			  w->eng->fixed_bufs, w->eng->fixed_files,
+			  w->eng->link_rw);
 
 	for (;;) {
 		unsigned admitted = fill(w);
@@ -1629,6 +1695,13 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 	return 0;
 }
 
+/* Bytes per pool buffer: a request's size, but never less than a page,
+ * so that a symlink target (< PATH_MAX) always fits. */
+static size_t buf_size(const struct copy_run *run)
+{
+	return run->cfg.chunk < 4096 ? 4096 : run->cfg.chunk;
+}
+
 /* Raise the soft fd limit to the hard one: each file in flight holds two
  * descriptors and each open directory two. */
 static void raise_nofile(void)
@@ -1669,6 +1742,15 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 			jobs = per;
 	}
 	run->cfg.jobs = jobs;
+	/* Registered buffers are pinned and, without CAP_IPC_LOCK, count
+	 * against RLIMIT_MEMLOCK (per user, and released only after a ring
+	 * is torn down).  Register only when every pool fits in half the
+	 * limit, leaving room for another run; plain buffers otherwise. */
+	run->register_bufs = true;
+	if (!run->is_root && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY)
+		run->register_bufs = (uint64_t)run->nworkers * run->cfg.nbufs *
+					     buf_size(run) <= rl.rlim_cur / 2;
 	run->w = calloc(run->nworkers, sizeof(*run->w));
 	if (!run->w) {
 		log_error(ENOMEM, "cannot start");
@@ -1676,11 +1758,10 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 	}
 	for (unsigned i = 0; i < run->nworkers; i++) {
 		struct worker *w = &run->w[i];
-		size_t bsz = run->cfg.chunk < 4096 ? 4096 : run->cfg.chunk;
 
 		w->run = run;
 		w->id = i;
-		if (bufpool_init(&w->bp, run->cfg.nbufs, bsz) < 0)
+		if (bufpool_init(&w->bp, run->cfg.nbufs, buf_size(run)) < 0)
 			break;
 		w->jobs = calloc(jobs, sizeof(*w->jobs));
 		if (!w->jobs)

@@ -44,6 +44,7 @@ struct copy_config {
 	unsigned file_chunks;	/* chunks in flight per file */
 	unsigned jobs;		/* entries in flight per worker */
 	unsigned overread;	/* test: plan this many chunks past EOF */
+	size_t writeback;	/* start writeback every N bytes (0: off) */
 };
 
 struct copy_run;

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static const char *const op_names[OP_COUNT] = {
 	[OP_WRITE] = "write",	  [OP_CLOSE] = "close",
 	[OP_LINKAT] = "linkat",	  [OP_RENAMEAT] = "renameat",
 	[OP_MKDIRAT] = "mkdirat", [OP_SYMLINKAT] = "symlinkat",
-	[OP_UNLINKAT] = "unlinkat",
+	[OP_UNLINKAT] = "unlinkat", [OP_SYNC_RANGE] = "sync_file_range",
 };
 
 const char *engine_op_name(enum req_op op)
@@ -33,7 +34,8 @@ const char *engine_op_name(enum req_op op)
  * UCP_ENGINE=ring|sync selects the engine (tests run the suite under both).
  * UCP_RING_DISABLE=a,b,... turns off ring features one by one, so tests can
  * prove each has a working fallback: "regbuf" (registered buffers), "link"
- * (linked SQEs), "defer" (SINGLE_ISSUER/DEFER_TASKRUN), or an op name (that
+ * (linked SQEs), "defer" (SINGLE_ISSUER/DEFER_TASKRUN), "fixed" (fixed
+ * files), or an op name (that
  * op runs as a plain syscall: "statx", "openat", "mkdirat", ...).
  */
 void engine_policy_init(void)
@@ -52,6 +54,8 @@ void engine_policy_init(void)
 			engine_policy.no_link = true;
 		else if (n == 5 && !strncmp(d, "defer", n))
 			engine_policy.no_defer = true;
+		else if (n == 5 && !strncmp(d, "fixed", n))
+			engine_policy.no_fixed = true;
 		for (int op = 0; op < OP_COUNT; op++)
 			if (strlen(op_names[op]) == n &&
 			    !strncmp(d, op_names[op], n))
@@ -124,6 +128,10 @@ int engine_exec_sync(struct req *r)
 		break;
 	case OP_UNLINKAT:
 		ret = unlinkat(r->fd, r->path, r->oflags);
+		break;
+	case OP_SYNC_RANGE:
+		ret = sync_file_range(r->fd, (off_t)r->off, r->len,
+				      (unsigned)r->oflags);
 		break;
 	case OP_COUNT:
 		return -EINVAL;

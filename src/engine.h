@@ -25,6 +25,7 @@
 #ifndef UCP_ENGINE_H
 #define UCP_ENGINE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -42,6 +43,7 @@ enum req_op {
 	OP_MKDIRAT,	/* fd path mode -> 0 */
 	OP_SYMLINKAT,	/* path(target) fd2 path2 -> 0 */
 	OP_UNLINKAT,	/* fd path oflags=AT_REMOVEDIR? -> 0 */
+	OP_SYNC_RANGE,	/* fd off len oflags=SYNC_FILE_RANGE_* -> 0 */
 	OP_COUNT
 };
 
@@ -52,6 +54,7 @@ struct req {
 	uint8_t kind;		/* whose completion this is (copy.c) */
 	uint8_t link;		/* chain the next queued req to this one */
 	uint8_t tag;		/* free for the owner (e.g. which fd) */
+	uint8_t fixed;		/* READ/WRITE: fd is a fixed-file slot */
 	int res;		/* result: >= 0, or -errno */
 	int fd, fd2;
 	int buf;		/* registered buffer index, or -1 */
@@ -81,6 +84,14 @@ struct engine_ops {
 	int (*run)(struct engine *e, unsigned min_complete,
 		   engine_complete_fn fn, void *ctx);
 	void (*destroy)(struct engine *e);
+	/*
+	 * Optional (NULL when the engine has none): install two fds in a
+	 * pair of fixed-file slots, returning the first slot (the second is
+	 * slot + 1) or -errno; release the pair again.  The fds stay open
+	 * and usable as normal fds.
+	 */
+	int (*fix_pair)(struct engine *e, int fd0, int fd1);
+	void (*unfix_pair)(struct engine *e, int slot);
 };
 
 struct engine_config {
@@ -88,6 +99,7 @@ struct engine_config {
 	void *bufs;		/* buffer slab to register (may be NULL) */
 	size_t buf_size;	/* size of one buffer */
 	unsigned nbufs;
+	unsigned fixed_pairs;	/* fixed-file slot pairs to reserve */
 };
 
 struct engine {
@@ -95,6 +107,7 @@ struct engine {
 	bool fixed_bufs;	/* buffers registered: use req->buf */
 	bool link_rw;		/* READ may be linked to WRITE: both go
 				   through the same ring (or sync) path */
+	bool fixed_files;	/* fix_pair() can succeed */
 	unsigned inflight;	/* queued and not yet delivered */
 };
 
@@ -106,6 +119,7 @@ struct engine_policy {
 	bool no_link;		/* the copy logic must not link reqs: it
 				   waits for each read before its write */
 	bool no_defer;		/* no SINGLE_ISSUER/DEFER_TASKRUN */
+	bool no_fixed;		/* no fixed files */
 	bool inline_op[OP_COUNT]; /* run this op as a plain syscall even on
 				     the ring */
 };
@@ -150,6 +164,18 @@ static inline int engine_run(struct engine *e, unsigned min_complete,
 			     engine_complete_fn fn, void *ctx)
 {
 	return e->ops->run(e, min_complete, fn, ctx);
+}
+
+/* A pair of fixed-file slots for fd0/fd1: the first slot, or -errno
+ * (always -EOPNOTSUPP on an engine without fixed files). */
+static inline int engine_fix_pair(struct engine *e, int fd0, int fd1)
+{
+	return e->ops->fix_pair ? e->ops->fix_pair(e, fd0, fd1) : -EOPNOTSUPP;
+}
+
+static inline void engine_unfix_pair(struct engine *e, int slot)
+{
+	e->ops->unfix_pair(e, slot);
 }
 
 static inline void engine_destroy(struct engine *e)

@@ -20,6 +20,8 @@ struct ring_engine {
 	struct io_uring ring;
 	bool inline_op[OP_COUNT];
 	unsigned queued;		/* SQEs not yet submitted */
+	unsigned *free_pairs;		/* fixed-file slot pairs, as a stack */
+	unsigned nfree_pairs;
 	struct req_list done;		/* inline ops, to deliver */
 };
 
@@ -30,6 +32,7 @@ static const unsigned char uring_op[OP_COUNT] = {
 	[OP_LINKAT] = IORING_OP_LINKAT,	  [OP_RENAMEAT] = IORING_OP_RENAMEAT,
 	[OP_MKDIRAT] = IORING_OP_MKDIRAT, [OP_SYMLINKAT] = IORING_OP_SYMLINKAT,
 	[OP_UNLINKAT] = IORING_OP_UNLINKAT,
+	[OP_SYNC_RANGE] = IORING_OP_SYNC_FILE_RANGE,
 };
 
 static int ring_submit(struct ring_engine *re, unsigned wait_nr)
@@ -94,9 +97,15 @@ static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
 	case OP_UNLINKAT:
 		io_uring_prep_unlinkat(sqe, r->fd, r->path, r->oflags);
 		break;
+	case OP_SYNC_RANGE:
+		io_uring_prep_sync_file_range(sqe, r->fd, r->len, r->off,
+					      r->oflags);
+		break;
 	case OP_COUNT:
 		break;
 	}
+	if (r->fixed)
+		sqe->flags |= IOSQE_FIXED_FILE;
 	if (r->link)
 		sqe->flags |= IOSQE_IO_LINK;
 	io_uring_sqe_set_data(sqe, r);
@@ -160,6 +169,37 @@ static int ring_run(struct engine *e, unsigned min_complete,
 	return (int)n;
 }
 
+static int ring_fix_pair(struct engine *e, int fd0, int fd1)
+{
+	struct ring_engine *re = (struct ring_engine *)e;
+	int fds[2] = { fd0, fd1 };
+	unsigned slot;
+	int ret;
+
+	/* A slot means nothing to a plain syscall. */
+	if (!e->fixed_files)
+		return -EOPNOTSUPP;
+	if (!re->nfree_pairs)
+		return -EBUSY;
+	slot = re->free_pairs[--re->nfree_pairs] * 2;
+	ret = io_uring_register_files_update(&re->ring, slot, fds, 2);
+	if (ret != 2) {
+		re->free_pairs[re->nfree_pairs++] = slot / 2;
+		return ret < 0 ? ret : -EIO;
+	}
+	return (int)slot;
+}
+
+static void ring_unfix_pair(struct engine *e, int slot)
+{
+	struct ring_engine *re = (struct ring_engine *)e;
+	int fds[2] = { -1, -1 };
+
+	/* Drop the ring's references, so closing the fds closes the files. */
+	io_uring_register_files_update(&re->ring, (unsigned)slot, fds, 2);
+	re->free_pairs[re->nfree_pairs++] = (unsigned)slot / 2;
+}
+
 static void ring_destroy(struct engine *e)
 {
 	struct ring_engine *re = (struct ring_engine *)e;
@@ -170,6 +210,7 @@ static void ring_destroy(struct engine *e)
 	if (e->fixed_bufs)
 		io_uring_unregister_buffers(&re->ring);
 	io_uring_queue_exit(&re->ring);
+	free(re->free_pairs);
 	free(re);
 }
 
@@ -178,6 +219,8 @@ static const struct engine_ops ring_ops = {
 	.queue = ring_queue,
 	.run = ring_run,
 	.destroy = ring_destroy,
+	.fix_pair = ring_fix_pair,
+	.unfix_pair = ring_unfix_pair,
 };
 
 static int ring_init(struct io_uring *ring, unsigned depth)
@@ -247,6 +290,19 @@ int engine_ring_create(struct engine **out, const struct engine_config *cfg)
 	}
 	if (probe)
 		io_uring_free_probe(probe);
+	/* Fixed-file slots, in pairs (source, destination), for the files
+	 * whose many requests make the fd lookup worth saving. */
+	if (cfg->fixed_pairs && !engine_policy.no_fixed &&
+	    io_uring_register_files_sparse(&re->ring,
+					   2 * cfg->fixed_pairs) == 0) {
+		re->free_pairs = calloc(cfg->fixed_pairs,
+					sizeof(*re->free_pairs));
+		if (re->free_pairs)
+			for (unsigned i = 0; i < cfg->fixed_pairs; i++)
+				re->free_pairs[re->nfree_pairs++] = i;
+	}
+	re->e.fixed_files = re->free_pairs && !re->inline_op[OP_READ] &&
+			    !re->inline_op[OP_WRITE];
 	/* A chain must stay inside the ring: an op run inline would run
 	 * before the SQE it is linked to. */
 	re->e.link_rw = !engine_policy.no_link && !re->inline_op[OP_READ] &&
