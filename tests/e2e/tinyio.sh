@@ -16,7 +16,7 @@ for io in 1 7 4096; do
 	done
 done
 # Each ring feature turned off in turn still copies exactly.
-for off in regbuf link defer statx openat read write close linkat mkdirat symlinkat; do
+for off in regbuf link defer fixed statx openat read write close linkat mkdirat symlinkat; do
 	rm -rf "$T/dst"
 	UCP_RING_DISABLE=$off UCP_TEST_IOSIZE=7 UCP_TEST_OVERREAD=1 "$UCP" -r "$S" "$T/dst" ||
 		fail "exit status with $off disabled"

@@ -1,0 +1,50 @@
+# limits: ucp works within the limits a user may have: 64 file
+# descriptors for a tree of 10,000 files; as an unprivileged user, ten
+# back-to-back runs that each register (pin) their buffers within
+# RLIMIT_MEMLOCK: a run that did not unregister before exit would leave
+# pinned pages charged to the user and make the next registration fail.
+. "$(dirname "$0")/../lib/common.sh"
+python3 - "$T/src" <<'PY'
+import os, sys
+for i in range(10000):
+    d = os.path.join(sys.argv[1], "d%02d" % (i % 100), "e%d" % (i % 7))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%d" % i), "wb") as f:
+        f.write(b"x" * (i % 300))
+PY
+(ulimit -n 64 && "$UCP" -r "$T/src" "$T/dst") || fail "ulimit -n 64: exit status"
+same_tree "$T/src" "$T/dst" || fail "ulimit -n 64: tree differs"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "note: not root, the unprivileged-user part is skipped"
+	done_test
+fi
+command -v setpriv >/dev/null || { echo "note: no setpriv"; done_test; }
+chmod 755 "$T"
+mkdir -p "$T/user" "$T/usrc/d"
+mkfile "$T/user/big" $((3 << 20))
+python3 -c 'import os, sys
+for i in range(1, 201):
+    open(os.path.join(sys.argv[1], "f%d" % i), "wb").write(os.urandom(i * 37))' "$T/usrc/d"
+chown -R 65534:65534 "$T/user"
+# Under the usual 8 MiB limit (which only CAP_SYS_RESOURCE could raise),
+# two workers' pools of 64 x 32 KiB take half of it: every run registers.
+want=regbuf=1
+[ "${UCP_ENGINE:-ring}" = sync ] && want=regbuf=0
+for i in $(seq 10); do
+	(ulimit -l 8192 && setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+		"mkdir \"$T/user/run$i\" && UCP_DEBUG=1 UCP_WORKERS=2 UCP_TEST_IOSIZE=32768 exec \"$UCP\" -r \"$T/usrc\" \"$T/user/big\" \"$T/user/run$i\"") \
+		2>"$T/err" || { fail "unprivileged run $i failed: $(cat "$T/err")"; break; }
+	grep -q "$want" "$T/err" || fail "run $i: expected $want: $(cat "$T/err")"
+	[ "$(grep -vc '^ucp: engine' "$T/err")" = 0 ] || fail "run $i printed: $(cat "$T/err")"
+done
+# With a limit too small for the pools, buffers stay unregistered and the
+# copy still works.
+(ulimit -l 1024 && setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+	"mkdir \"$T/user/small\" && UCP_DEBUG=1 UCP_WORKERS=2 exec \"$UCP\" -r \"$T/usrc\" \"$T/user/small\"") \
+	2>"$T/err" || fail "small memlock run failed: $(cat "$T/err")"
+grep -q "regbuf=0" "$T/err" || fail "small memlock: buffers registered anyway: $(cat "$T/err")"
+same_tree "$T/usrc" "$T/user/small/usrc" || fail "small memlock copy differs"
+same_tree "$T/usrc" "$T/user/run10/usrc" || fail "unprivileged copy differs"
+cmp -s "$T/user/big" "$T/user/run10/big" || fail "unprivileged big file differs"
+done_test
