@@ -42,12 +42,14 @@ OBJS = $(SRCS:.c=.o)
 HDRS = $(wildcard src/*.h)
 
 UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
-	tests/unit/test_pathbuf tests/unit/test_engine
+	tests/unit/test_pathbuf tests/unit/test_engine_sync \
+	tests/unit/test_engine_ring
 UNIT_DEPS_test_log = src/log.o src/pathbuf.o
 UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o
 UNIT_DEPS_test_pathbuf = src/pathbuf.o
-UNIT_DEPS_test_engine = src/engine.o src/engine_ring.o src/engine_sync.o \
-	src/bufpool.o src/log.o src/pathbuf.o
+ENGINE_OBJS = src/engine.o src/engine_ring.o src/engine_sync.o src/bufpool.o
+UNIT_DEPS_test_engine_sync = $(ENGINE_OBJS)
+UNIT_DEPS_test_engine_ring = $(ENGINE_OBJS)
 
 all: ucp
 
@@ -57,7 +59,7 @@ ucp: $(OBJS)
 src/%.o: src/%.c $(HDRS) Makefile
 	$(CC) $(UCP_CPPFLAGS) $(CPPFLAGS) $(UCP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-tests/unit/%.o: tests/unit/%.c tests/unit/tap.h $(HDRS) Makefile
+tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(HDRS) Makefile
 	$(CC) $(UCP_CPPFLAGS) $(CPPFLAGS) $(UCP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
