@@ -37,7 +37,8 @@ UCP_LDFLAGS += -fsanitize=address,undefined
 endif
 
 SRCS = src/main.c src/opts.c src/log.c src/copy.c src/engine.c \
-	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c
+	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c \
+	src/meta.c
 OBJS = $(SRCS:.c=.o)
 HDRS = $(wildcard src/*.h)
 
@@ -86,7 +87,8 @@ deps:
 	@echo "Fedora: dnf install gcc make pkgconf-pkg-config liburing-devel rsync attr acl python3"
 	@echo "Arch:   pacman -S --needed gcc make pkgconf liburing rsync attr acl python"
 
-DEB_DEPS = build-essential pkg-config liburing-dev rsync attr acl python3 time
+DEB_DEPS = build-essential pkg-config liburing-dev rsync attr acl python3 time \
+	xfsprogs btrfs-progs e2fsprogs mandoc
 
 install: ucp
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

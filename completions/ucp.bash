@@ -10,10 +10,32 @@ _ucp()
 		return
 		;;
 	esac
+	case $cur in
+	--reflink=*)
+		COMPREPLY=($(compgen -P --reflink= -W 'auto always never' -- "${cur#*=}"))
+		return
+		;;
+	--update=*)
+		COMPREPLY=($(compgen -P --update= -W 'all none none-fail older' -- "${cur#*=}"))
+		return
+		;;
+	esac
+	if [[ $cur == --preserve=* || $cur == --no-preserve=* ]]; then
+		local opt=${cur%%=*} list=${cur#*=} prefix=""
+		[[ $list == *,* ]] && prefix=${list%,*},
+		COMPREPLY=($(compgen -P "$opt=$prefix" -W 'mode ownership timestamps
+			links context xattr all' -- "${list##*,}"))
+		compopt -o nospace
+		return
+	fi
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--force --help --interactive --no-clobber
-			--no-target-directory --recursive --target-directory=
-			--verbose --version -f -i -n -R -r -T -t -v' -- "$cur"))
+		COMPREPLY=($(compgen -W '--archive --context --dereference --force
+			--help --interactive --link --no-clobber --no-dereference
+			--no-preserve= --no-target-directory --one-file-system --preserve
+			--preserve= --recursive --reflink --reflink= --remove-destination
+			--strip-trailing-slashes --target-directory= --update --update=
+			--verbose --version -a -d -f -H -i -L -l -n -P -p -R -r -T -t -u
+			-v -x -Z' -- "$cur"))
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
 		return
 	fi

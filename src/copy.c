@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,19 +28,61 @@
 #include "copy.h"
 #include "engine.h"
 #include "log.h"
+#include "meta.h"
 #include "pathbuf.h"
 
 #define MAX_FILE_CHUNKS 16
 #define DENTS_BUF 32768
 #define ENTRIES_PER_TAKE 16
 #define FIXED_FILE_MIN_CHUNKS 4
+#define HL_BUCKETS 1024
+#define PRESERVE_META (PRESERVE_OWNERSHIP | PRESERVE_XATTR | PRESERVE_MODE | \
+		       PRESERVE_TIMESTAMPS)
 
 /* Set by the SIGINT/SIGTERM handler (main.c): stop admitting, abandon
  * unpublished files, exit. */
 volatile sig_atomic_t copy_stop_signal;
 
+/*
+ * The identities of a directory and its ancestors, as an immutable shared
+ * list: each directory node holds one, pointing at its parent's.  Only
+ * copies that follow symlinks need it (a followed link may lead back up:
+ * cp -L, cp -rl); it costs one small allocation per directory and no fd.
+ */
+struct anc {
+	atomic_int refs;
+	uint64_t dev, ino;
+	struct anc *up;
+};
+
+static struct anc *anc_new(uint64_t dev, uint64_t ino, struct anc *up)
+{
+	struct anc *a = malloc(sizeof(*a));
+
+	if (!a)
+		return NULL;
+	atomic_init(&a->refs, 1);
+	a->dev = dev;
+	a->ino = ino;
+	a->up = up;
+	if (up)
+		atomic_fetch_add(&up->refs, 1);
+	return a;
+}
+
+static void anc_put(struct anc *a)
+{
+	while (a && atomic_fetch_sub(&a->refs, 1) == 1) {
+		struct anc *up = a->up;
+
+		free(a);
+		a = up;
+	}
+}
+
 struct dnode {
 	struct dnode *next;	/* on the run's stack */
+	struct anc *anc;	/* this directory and its ancestors */
 	int sfd, dfd;		/* dfd < 0: -errno, destination unusable */
 	atomic_int refs;	/* listing + entries in flight */
 	bool fresh;		/* made by this run: no entry can exist yet */
@@ -46,8 +91,14 @@ struct dnode {
 	bool follow;		/* root: dereference a symlink source */
 	bool eof;		/* getdents64 returned 0 */
 	bool fix_mode;		/* apply final_mode when the last entry ends */
+	bool meta;		/* apply stx's attributes then (--preserve) */
+	uint64_t ddev;		/* device of the destination directory */
+	uint64_t sdev;		/* device of the source directory (-x) */
 	mode_t final_mode;
+	struct statx stx;	/* the source directory, for meta */
 	char *spath, *dpath;	/* display paths (root: of the entry itself) */
+	char *root_base;	/* root: what its entries' paths start with
+				   (the operand, less --strip-trailing-slashes) */
 	char *root_name, *root_dname;
 	char *dents;		/* getdents64 buffer while listing */
 	int dpos, dlen;
@@ -79,6 +130,8 @@ enum jstate {
 	J_MKDIR,	/* MKDIRAT */
 	J_OPENDIR,	/* OPENAT of the source and destination directories */
 	J_SYMLINK,	/* SYMLINKAT (to the final or temp name) */
+	J_HLWAIT,	/* parked: another copy of this inode is running */
+	J_HLINK,	/* LINKAT to the first copy of this inode */
 	J_NSTATES
 };
 
@@ -96,12 +149,17 @@ struct job {
 	bool checked;		/* check_existing() has run */
 	int sfd, tfd;
 	int fslot;		/* fixed-file slots (sfd, tfd) or -1 */
+	struct hlink *hl;	/* hard-link group this job copies or joins */
+	bool hl_first;		/* ... as its first copy */
+	bool linked;		/* made by LINKAT: the source's own inode */
+	bool deref;		/* follow a symlink at this entry (-L, -H) */
 	int pending;		/* reqs in flight */
 	int err;		/* first failure (errno), reported once */
 	uint64_t next_off, eof_off;
 	uint64_t data_end;	/* end of the data extent being read */
 	bool planned_all, changed;
 	bool sparse;		/* has holes: read only the data extents */
+	bool cloned;		/* FICLONE shared the data */
 	uint64_t wb_off;	/* writeback started up to here */
 	unsigned wb_pending;	/* SYNC_RANGE reqs in flight */
 	unsigned nchunks;
@@ -119,10 +177,15 @@ struct worker {
 	struct job *jobs, *free_jobs;
 	unsigned active_jobs;
 	struct job *bufwait, *bufwait_tail;
+	struct job *hlwait;	/* parked on a hard-link group */
 	struct bufpool bp;
 	unsigned tmp_counter;
 	int engine_err;
 	bool no_fixed;		/* the engine has no fixed files */
+	/* The last (source, destination) device pair FICLONE refused: with
+	 * --reflink=auto the same pair is not tried again, so a filesystem
+	 * without clones costs one failed ioctl per run, not per file. */
+	uint64_t noclone_src, noclone_dst;
 };
 
 struct copy_run {
@@ -141,6 +204,27 @@ struct copy_run {
 	bool has_dirs;		/* a directory operand: use every core */
 	struct worker *w;
 	unsigned nworkers;
+	pthread_mutex_t hl_lock;
+	struct hlink *hl[HL_BUCKETS];
+};
+
+/*
+ * A hard-link group (--preserve=links): source inodes with more than one
+ * link.  The first entry of a group met in the walk copies the data; the
+ * others wait until it is published and then LINKAT to it, through a dup
+ * of its destination directory's fd (so no path is ever resolved).
+ */
+enum hl_state { HL_COPYING, HL_DONE, HL_FAILED };
+
+struct hlink {
+	struct hlink *next;
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	enum hl_state state;
+	int dfd;		/* dup of the first copy's directory */
+	unsigned left;		/* other links still expected */
+	unsigned users;		/* LINKATs in flight */
+	char name[NAME_MAX + 1];
 };
 
 static pthread_mutex_t prompt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -241,6 +325,31 @@ static void verbose_line(const struct job *j)
 	free(d);
 }
 
+/* Report what meta_apply_*() could not keep, as cp does: only when
+ * asked to keep it (-p, --preserve; xattrs only when named). */
+static void report_meta(struct copy_run *run, const char *disp,
+			const struct meta_result *res)
+{
+	for (int a = 0; a < META_N; a++) {
+		bool required = a == META_XATTR ? run->cfg.require_xattr :
+						  run->cfg.require_preserve;
+
+		if (!res->err[a] || !required)
+			continue;
+		log_error(res->err[a], meta_message((enum meta_attr)a),
+			  log_quote(disp));
+		atomic_fetch_add(&run->errors, 1);
+	}
+}
+
+static bool meta_failed(const struct meta_result *res)
+{
+	for (int a = 0; a < META_N; a++)
+		if (res->err[a])
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* requests */
 
@@ -283,7 +392,15 @@ static void req_submit(struct worker *w, struct job *j, struct req *r)
 
 static void dnode_free(struct copy_run *run, struct dnode *d)
 {
-	if (d->fix_mode && d->dfd >= 0 && fchmod(d->dfd, d->final_mode) < 0) {
+	if (d->meta && d->dfd >= 0) {
+		struct meta_result res;
+
+		meta_apply_fd(d->dfd, d->sfd, &d->stx, run->cfg.preserve,
+			      run->is_root, &res);
+		if (meta_failed(&res))
+			report_meta(run, d->dpath, &res);
+	} else if (d->fix_mode && d->dfd >= 0 &&
+		   fchmod(d->dfd, d->final_mode) < 0) {
 		log_error(errno, "cannot change permissions of %s",
 			  log_quote(d->dpath));
 		atomic_fetch_add(&run->errors, 1);
@@ -292,6 +409,8 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 		close(d->sfd);
 	if (d->dfd >= 0)
 		close(d->dfd);
+	anc_put(d->anc);
+	free(d->root_base);
 	free(d->spath);
 	free(d->dpath);
 	free(d->root_name);
@@ -321,6 +440,22 @@ static struct dnode *dnode_new(struct copy_run *run)
 	atomic_init(&d->refs, 1);	/* the listing */
 	atomic_fetch_add(&run->active, 1);
 	return d;
+}
+
+static uint64_t dev_of(uint32_t maj, uint32_t min)
+{
+	return (uint64_t)maj << 32 | min;
+}
+
+/* The device of a directory fd (0 if unknown): a directory's worth of
+ * entries share it, so it is looked up once per directory. */
+static uint64_t fd_dev(int fd)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return 0;
+	return dev_of(major(st.st_dev), minor(st.st_dev));
 }
 
 static void stack_push(struct copy_run *run, struct dnode *d)
@@ -422,6 +557,9 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 /* ------------------------------------------------------------------ */
 /* job lifecycle */
 
+static void hl_release(struct copy_run *run, struct job *j);
+static void src_link(struct worker *w, struct job *j);
+
 static void job_release_bufs(struct worker *w, struct job *j)
 {
 	for (unsigned i = 0; i < MAX_FILE_CHUNKS; i++) {
@@ -439,6 +577,8 @@ static void job_finish(struct worker *w, struct job *j)
 	struct dnode *d = j->dir;
 
 	assert(!j->pending);
+	if (j->hl)
+		hl_release(w->run, j);
 	job_release_bufs(w, j);
 	j->state = J_FREE;
 	j->next = w->free_jobs;
@@ -534,15 +674,223 @@ static const char *publish_name(struct worker *w, struct job *j)
 static void file_rename(struct worker *w, struct job *j);
 
 /* The entry exists under publish_name(): move it into place, or done. */
+static void hl_published(struct copy_run *run, struct job *j);
+
+/* The entry is at its final name. */
+static void entry_published(struct worker *w, struct job *j)
+{
+	if (w->run->cfg.verbose)
+		verbose_line(j);
+	if (j->hl_first)
+		hl_published(w->run, j);
+	job_close(w, j);
+}
+
 static void entry_created(struct worker *w, struct job *j)
 {
+	struct copy_run *run = w->run;
+
+	/* Symlinks and specials take their attributes by name (files took
+	 * theirs through the fd before they were linked in).  A hard link
+	 * (-l, --preserve=links) is the source's own inode: never touched. */
+	if (!S_ISREG(j->stx.stx_mode) && !j->linked &&
+	    (run->cfg.preserve & PRESERVE_META)) {
+		struct meta_result res;
+
+		meta_apply_at(j->dir->dfd, j->dst_exists ? j->tmpname : j->dname,
+			      &j->stx, run->cfg.preserve, run->is_root, &res);
+		if (meta_failed(&res)) {
+			char *d = dst_disp(j);
+
+			report_meta(run, d ? d : j->dname, &res);
+			free(d);
+		}
+	}
 	if (j->dst_exists) {
 		file_rename(w, j);
 		return;
 	}
-	if (w->run->cfg.verbose)
-		verbose_line(j);
-	job_close(w, j);
+	entry_published(w, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* hard-link groups (--preserve=links) */
+
+enum hl_claim { HL_FIRST, HL_LINK, HL_WAIT, HL_COPY };
+
+/* Join or open the group of j's source inode (j->stx).  Under hl_lock. */
+static enum hl_claim hl_claim(struct copy_run *run, struct job *j)
+{
+	uint64_t ino = j->stx.stx_ino;
+	unsigned b = (unsigned)((ino ^ j->stx.stx_dev_minor) % HL_BUCKETS);
+	enum hl_claim ret;
+	struct hlink *e;
+
+	pthread_mutex_lock(&run->hl_lock);
+	for (e = run->hl[b]; e; e = e->next)
+		if (e->ino == ino && e->dev_major == j->stx.stx_dev_major &&
+		    e->dev_minor == j->stx.stx_dev_minor)
+			break;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			ret = HL_COPY;
+			goto out;
+		}
+		e->ino = ino;
+		e->dev_major = j->stx.stx_dev_major;
+		e->dev_minor = j->stx.stx_dev_minor;
+		e->state = HL_COPYING;
+		e->dfd = -1;
+		e->left = j->stx.stx_nlink - 1;
+		e->next = run->hl[b];
+		run->hl[b] = e;
+		j->hl = e;
+		j->hl_first = true;
+		ret = HL_FIRST;
+	} else if (e->state == HL_COPYING) {
+		ret = HL_WAIT;
+	} else if (e->state == HL_DONE && e->dfd >= 0) {
+		e->users++;
+		if (e->left)
+			e->left--;
+		j->hl = e;
+		ret = HL_LINK;
+	} else {
+		ret = HL_COPY;	/* the first copy failed: copy this one */
+	}
+out:
+	pthread_mutex_unlock(&run->hl_lock);
+	return ret;
+}
+
+/* The first copy is at its final name: later links may go to it. */
+static void hl_published(struct copy_run *run, struct job *j)
+{
+	struct hlink *e = j->hl;
+
+	pthread_mutex_lock(&run->hl_lock);
+	/* Without a descriptor for its directory (EMFILE) the others copy
+	 * instead of linking: the data stays right, the link is lost. */
+	e->dfd = fcntl(j->dir->dfd, F_DUPFD_CLOEXEC, 0);
+	snprintf(e->name, sizeof(e->name), "%s", j->dname);
+	e->state = e->dfd >= 0 ? HL_DONE : HL_FAILED;
+	j->hl_first = false;
+	j->hl = NULL;
+	pthread_mutex_unlock(&run->hl_lock);
+}
+
+/* A job ends: a first copy that never got published fails its group; a
+ * linker lets go, and the directory fd goes once no link is expected. */
+static void hl_release(struct copy_run *run, struct job *j)
+{
+	struct hlink *e = j->hl;
+
+	pthread_mutex_lock(&run->hl_lock);
+	if (j->hl_first) {
+		e->state = HL_FAILED;
+	} else if (e->users && !--e->users && !e->left && e->dfd >= 0) {
+		close(e->dfd);
+		e->dfd = -1;
+		e->state = HL_FAILED;
+	}
+	j->hl = NULL;
+	j->hl_first = false;
+	pthread_mutex_unlock(&run->hl_lock);
+}
+
+static void hl_link(struct worker *w, struct job *j)
+{
+	struct req *r = req_get(w, j, OP_LINKAT);
+
+	j->state = J_HLINK;
+	j->linked = true;
+	r->fd = j->hl->dfd;
+	r->path = j->hl->name;
+	r->fd2 = j->dir->dfd;
+	r->path2 = publish_name(w, j);
+	req_submit(w, j, r);
+}
+
+/* -l: link the source itself (through a symlink unless -P, as cp). */
+static void src_link(struct worker *w, struct job *j)
+{
+	struct req *r = req_get(w, j, OP_LINKAT);
+
+	j->state = J_HLINK;
+	j->linked = true;
+	r->fd = j->dir->sfd;
+	r->path = j->name;
+	r->fd2 = j->dir->dfd;
+	r->path2 = publish_name(w, j);
+	r->oflags = j->deref ? AT_SYMLINK_FOLLOW : 0;
+	req_submit(w, j, r);
+}
+
+static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_LINKAT);
+	if (r->res == -EEXIST) {
+		/* Appeared since we looked, or the temp name is taken. */
+		j->dst_exists = true;
+		if (j->hl)
+			hl_link(w, j);
+		else
+			src_link(w, j);
+		return;
+	}
+	if (r->res < 0) {
+		char *s = src_disp(j), *d = dst_disp(j);
+
+		j->err = -r->res;
+		log_error(-r->res, "cannot create hard link %s to %s",
+			  log_quote(d ? d : j->dname),
+			  log_quote(s ? s : j->name));
+		free(s);
+		free(d);
+		atomic_fetch_add(&w->run->errors, 1);
+		job_close(w, j);
+		return;
+	}
+	entry_created(w, j);
+}
+
+static void file_create_tmp(struct worker *w, struct job *j);
+
+/* Decide, for a regular file with more than one link, whether to copy it
+ * or link it to an earlier copy.  Returns true when the job goes on to
+ * copy the data. */
+static bool hl_start(struct worker *w, struct job *j)
+{
+	switch (hl_claim(w->run, j)) {
+	case HL_FIRST:
+	case HL_COPY:
+		return true;
+	case HL_LINK:
+		hl_link(w, j);
+		return false;
+	case HL_WAIT:
+		j->state = J_HLWAIT;
+		j->next = w->hlwait;
+		w->hlwait = j;
+		return false;
+	}
+	return true;
+}
+
+/* Retry the jobs parked on groups whose first copy was running. */
+static void resume_hl_waiters(struct worker *w)
+{
+	struct job *list = w->hlwait;
+
+	w->hlwait = NULL;
+	while (list) {
+		struct job *j = list;
+
+		list = j->next;
+		if (hl_start(w, j))
+			file_create_tmp(w, j);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -568,7 +916,7 @@ static void file_on_open(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_OPENAT);
 	if (r->res < 0) {
-		if (r->res == -ELOOP && !j->dir->follow) {
+		if (r->res == -ELOOP && !j->deref) {
 			/* Became a symlink since the listing: copy as such. */
 			j->dtype = DT_UNKNOWN;
 			stat_source(w, j);
@@ -609,7 +957,55 @@ static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 		job_close(w, j);
 		return;
 	}
+	if ((w->run->cfg.preserve & PRESERVE_LINKS) && j->stx.stx_nlink > 1 &&
+	    !hl_start(w, j))
+		return;
 	file_create_tmp(w, j);
+}
+
+static void file_finish_data(struct worker *w, struct job *j);
+
+/*
+ * --reflink (auto by default, as in cp 9): share the source's extents
+ * with FICLONE instead of copying (btrfs, xfs, ...).  No io_uring op
+ * exists for it; it is one ioctl, metadata only.  Returns true when the
+ * job has moved on (cloned, or failed with --reflink=always).
+ */
+static bool try_clone(struct worker *w, struct job *j)
+{
+	struct copy_run *run = w->run;
+	uint64_t sdev = dev_of(j->stx.stx_dev_major, j->stx.stx_dev_minor);
+	uint64_t ddev = j->dir->ddev;
+
+	if (run->cfg.reflink == REFLINK_NEVER || !j->stx.stx_size)
+		return false;
+	if (run->cfg.reflink == REFLINK_AUTO && sdev == w->noclone_src &&
+	    ddev == w->noclone_dst)
+		return false;
+	if (ioctl(j->tfd, FICLONE, j->sfd) == 0) {
+		j->cloned = true;
+		file_finish_data(w, j);
+		return true;
+	}
+	if (run->cfg.reflink == REFLINK_ALWAYS) {
+		char *s = src_disp(j), *d = dst_disp(j);
+
+		j->err = errno;
+		log_error(errno, "failed to clone %s from %s",
+			  log_quote(d ? d : j->dname),
+			  log_quote(s ? s : j->name));
+		free(s);
+		free(d);
+		atomic_fetch_add(&run->errors, 1);
+		job_close(w, j);
+		return true;
+	}
+	if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL ||
+	    errno == ENOTTY || errno == EBADF) {
+		w->noclone_src = sdev;
+		w->noclone_dst = ddev;
+	}
+	return false;
 }
 
 static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
@@ -629,6 +1025,8 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 			(void)!fchown(j->tfd, j->dstx.stx_uid, j->dstx.stx_gid);
 		(void)!fchmod(j->tfd, j->dstx.stx_mode & 07777);
 	}
+	if (try_clone(w, j))
+		return;
 	j->state = J_COPY;
 	j->next_off = 0;
 	j->eof_off = UINT64_MAX;
@@ -799,11 +1197,32 @@ static void copy_pump(struct worker *w, struct job *j)
 		job_close(w, j);
 		return;
 	}
+	file_finish_data(w, j);
+}
+
+/* The data is in place (copied or cloned): size, attributes, publish. */
+static void file_finish_data(struct worker *w, struct job *j)
+{
+	struct copy_run *run = w->run;
+	uint64_t size = j->stx.stx_size;
+
 	/* Holes are skipped, not written: a trailing one needs the size. */
-	if (j->sparse && ftruncate(j->tfd, (off_t)size) < 0) {
+	if (j->sparse && !j->cloned && ftruncate(j->tfd, (off_t)size) < 0) {
 		job_fail(w, j, errno, true, "error writing %s");
 		job_close(w, j);
 		return;
+	}
+	if (run->cfg.preserve & PRESERVE_META) {
+		struct meta_result res;
+
+		meta_apply_fd(j->tfd, j->sfd, &j->stx, run->cfg.preserve,
+			      run->is_root, &res);
+		if (meta_failed(&res)) {
+			char *d = dst_disp(j);
+
+			report_meta(run, d ? d : j->dname, &res);
+			free(d);
+		}
 	}
 	file_publish(w, j);
 }
@@ -1002,9 +1421,7 @@ static void job_on_rename(struct worker *w, struct job *j, struct req *r)
 		job_unlink_tmp(w, j);
 		return;
 	}
-	if (w->run->cfg.verbose)
-		verbose_line(j);
-	job_close(w, j);
+	entry_published(w, j);
 }
 
 static void job_on_unlink(struct worker *w, struct job *j, struct req *r)
@@ -1105,10 +1522,21 @@ static bool check_existing(struct worker *w, struct job *j)
 					"non-directory");
 		return false;
 	}
-	if (cfg->clobber == CLOBBER_NO)
+	if (cfg->clobber == CLOBBER_NO || cfg->update == UPDATE_NONE)
 		return false;
+	if (cfg->update == UPDATE_NONE_FAIL) {
+		job_fail(w, j, 0, true, "not replacing %s");
+		return false;
+	}
+	if (cfg->update == UPDATE_OLDER &&
+	    (j->dstx.stx_mtime.tv_sec > j->stx.stx_mtime.tv_sec ||
+	     (j->dstx.stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
+	      j->dstx.stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec)))
+		return false;	/* -u: the destination is not older */
 	if (cfg->clobber == CLOBBER_ASK && !ask_overwrite(j))
 		return false;
+	if (cfg->remove_dest)
+		return true;	/* a new file, as if the old one was gone */
 	if (S_ISREG(j->stx.stx_mode) && S_ISREG(j->dstx.stx_mode)) {
 		/* cp writes into the existing file, which keeps its mode and
 		 * owner; only when it cannot be opened for writing does -f
@@ -1200,9 +1628,27 @@ static void special_create(struct worker *w, struct job *j)
 	entry_created(w, j);
 }
 
+/* A directory reached through a followed symlink may be one of its own
+ * ancestors: copying it would never end. */
+static bool is_cycle(const struct job *j)
+{
+	uint64_t dev = dev_of(j->stx.stx_dev_major, j->stx.stx_dev_minor);
+
+	for (const struct anc *a = j->dir->anc; a; a = a->up)
+		if (a->dev == dev && a->ino == j->stx.stx_ino)
+			return true;
+	return false;
+}
+
 static void dir_mkdir(struct worker *w, struct job *j)
 {
 	struct req *r;
+
+	if (j->deref && is_cycle(j)) {
+		job_fail(w, j, 0, false, "cannot copy cyclic symbolic link %s");
+		job_close(w, j);
+		return;
+	}
 
 	if (j->dir->root && is_ancestor_or_self(j->dir->dfd, &j->stx)) {
 		job_fail2(w, j, "cannot copy a directory, %s, into itself, %s");
@@ -1217,8 +1663,9 @@ static void dir_mkdir(struct worker *w, struct job *j)
 	r = req_get(w, j, OP_MKDIRAT);
 	r->fd = j->dir->dfd;
 	r->path = j->dname;
-	/* Owner rwx while filling it; the real mode when it is done. */
-	r->mode = (j->stx.stx_mode & 0777) | S_IRWXU;
+	/* Owner rwx while filling it; the real mode when it is done.  As
+	 * with cp, a directory keeps its sticky bit (mkdir honours it). */
+	r->mode = (j->stx.stx_mode & 01777) | S_IRWXU;
 	req_submit(w, j, r);
 }
 
@@ -1250,7 +1697,7 @@ static void dir_open(struct worker *w, struct job *j)
 	r->fd = j->dir->sfd;
 	r->path = j->name;
 	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK |
-		    (j->dir->follow ? 0 : O_NOFOLLOW);
+		    (j->deref ? 0 : O_NOFOLLOW);
 	req_submit(w, j, r);
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
@@ -1288,7 +1735,9 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	d = dnode_new(run);
-	if (!d || !(d->spath = src_disp(j)) || !(d->dpath = dst_disp(j))) {
+	if (!d ||
+	    !(d->spath = j->dir->root ? strdup(j->dir->root_base) : src_disp(j)) ||
+	    !(d->dpath = dst_disp(j))) {
 		if (d) {
 			d->sfd = d->dfd = -1;
 			dnode_put(run, d);
@@ -1300,16 +1749,26 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	d->sfd = j->sfd;
 	d->dfd = j->tfd;
 	j->sfd = j->tfd = -1;
+	d->ddev = fd_dev(d->dfd);
+	d->sdev = dev_of(j->stx.stx_dev_major, j->stx.stx_dev_minor);
+	d->anc = anc_new(d->sdev, j->stx.stx_ino, j->dir->anc);
 	d->fresh = !j->dst_exists;
+	d->stx = j->stx;
+	d->meta = (run->cfg.preserve & PRESERVE_META) != 0;
 	if (d->fresh) {
-		mode_t final = j->stx.stx_mode & 0777 & ~run->umask;
-		mode_t made = ((j->stx.stx_mode & 0777) | S_IRWXU) &
+		mode_t final = j->stx.stx_mode & 01777 & ~run->umask;
+		mode_t made = ((j->stx.stx_mode & 01777) | S_IRWXU) &
 			      ~run->umask;
 
 		d->fix_mode = final != made;
 		d->final_mode = final;
 	}
-	stack_push(run, d);
+	/* -x: a directory on another filesystem is made, empty, as cp does:
+	 * its node ends at once (attributes applied, fds closed). */
+	if (run->cfg.one_fs && !j->dir->root && d->sdev != j->dir->sdev)
+		dnode_put(run, d);
+	else
+		stack_push(run, d);
 	job_close(w, j);
 }
 
@@ -1318,7 +1777,7 @@ static void stat_source(struct worker *w, struct job *j)
 {
 	struct req *r;
 
-	if (j->dtype == DT_REG && !j->dir->follow) {
+	if (j->dtype == DT_REG && !j->deref && !w->run->cfg.hard_link) {
 		file_open(w, j);
 		return;
 	}
@@ -1327,13 +1786,17 @@ static void stat_source(struct worker *w, struct job *j)
 		r = req_get(w, j, OP_STATX);
 		r->fd = j->dir->sfd;
 		r->path = j->name;
-		r->oflags = j->dir->follow ? 0 : AT_SYMLINK_NOFOLLOW;
+		r->oflags = j->deref ? 0 : AT_SYMLINK_NOFOLLOW;
 		r->addr = &j->stx;
 		req_submit(w, j, r);
 		return;
 	}
 	if (!check_existing(w, j)) {
 		job_close(w, j);
+		return;
+	}
+	if (w->run->cfg.hard_link && !S_ISDIR(j->stx.stx_mode)) {
+		src_link(w, j);
 		return;
 	}
 	switch (j->stx.stx_mode & S_IFMT) {
@@ -1384,7 +1847,7 @@ static void file_open(struct worker *w, struct job *j)
 	r->fd = j->dir->sfd;
 	r->path = j->name;
 	r->oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-		    (j->dir->follow ? 0 : O_NOFOLLOW);
+		    (j->deref ? 0 : O_NOFOLLOW);
 	req_submit(w, j, r);
 }
 
@@ -1402,7 +1865,7 @@ static void job_start(struct worker *w, struct job *j)
 		j->state = J_STAT;
 		if (!j->stx.stx_mask) {
 			if (statx(j->dir->sfd, j->name,
-				  j->dir->follow ? 0 : AT_SYMLINK_NOFOLLOW,
+				  j->deref ? 0 : AT_SYMLINK_NOFOLLOW,
 				  STATX_BASIC_STATS, &j->stx) < 0) {
 				job_fail(w, j, errno, false, "cannot stat %s");
 				job_close(w, j);
@@ -1445,7 +1908,7 @@ static const job_handler on_done[J_NSTATES] = {
 	[J_PUBLISH] = file_on_publish,	[J_RENAME] = job_on_rename,
 	[J_UNLINK] = job_on_unlink,	[J_CLOSE] = job_on_close,
 	[J_MKDIR] = job_on_mkdir,	[J_OPENDIR] = job_on_opendir,
-	[J_SYMLINK] = job_on_symlink,
+	[J_SYMLINK] = job_on_symlink,	[J_HLINK] = job_on_hlink,
 };
 
 static void complete(void *ctx, struct req *r)
@@ -1524,6 +1987,7 @@ static unsigned fill(struct worker *w)
 			j->dir = d;
 			j->sfd = j->tfd = j->fslot = -1;
 			j->dtype = ents[i].type;
+			j->deref = d->follow || run->cfg.deref_all;
 			snprintf(j->name, sizeof(j->name), "%s", ents[i].name);
 			j->dname = d->root ? d->root_dname : j->name;
 			taken[i] = j;
@@ -1590,6 +2054,8 @@ static void *worker_main(void *arg)
 		unsigned admitted = fill(w);
 
 		resume_buf_waiters(w);
+		if (w->hlwait)
+			resume_hl_waiters(w);
 		if (w->eng->inflight) {
 			ret = engine_run(w->eng, 1, complete, w);
 			if (ret < 0) {
@@ -1603,8 +2069,12 @@ static void *worker_main(void *arg)
 			continue;
 		if (w->active_jobs) {
 			/* Jobs waiting for buffers with nothing in flight
-			 * cannot happen: a buffer holder has I/O in flight. */
+			 * cannot happen: a buffer holder has I/O in flight.
+			 * Jobs parked on a hard-link group wait for another
+			 * worker's copy: give it the CPU. */
 			assert(!w->bufwait);
+			if (w->hlwait)
+				sched_yield();
 			continue;
 		}
 		pthread_mutex_lock(&run->lock);
@@ -1654,6 +2124,7 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
 		run->nworkers = 64;
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_cond_init(&run->cond, NULL);
+	pthread_mutex_init(&run->hl_lock, NULL);
 	run->umask = umask(0);
 	umask(run->umask);
 	run->is_root = geteuid() == 0;
@@ -1663,8 +2134,9 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
 }
 
 int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
-		 const char *src_disp_s, int dst_dirfd, const char *dst_name,
-		 const char *dst_disp_s, bool follow, bool is_dir)
+		 const char *src_disp_s, const char *src_base, int dst_dirfd,
+		 const char *dst_name, const char *dst_disp_s, bool follow,
+		 bool is_dir)
 {
 	struct dnode *d = dnode_new(run);
 
@@ -1674,11 +2146,14 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 	d->follow = follow;
 	d->sfd = src_dirfd;
 	d->dfd = dst_dirfd;
+	d->ddev = fd_dev(dst_dirfd);
 	d->spath = strdup(src_disp_s);
+	d->root_base = strdup(src_base);
 	d->dpath = strdup(dst_disp_s);
 	d->root_name = strdup(name);
 	d->root_dname = strdup(dst_name);
-	if (!d->spath || !d->dpath || !d->root_name || !d->root_dname) {
+	if (!d->spath || !d->root_base || !d->dpath || !d->root_name ||
+	    !d->root_dname) {
 		dnode_put(run, d);
 		return -ENOMEM;
 	}
@@ -1808,6 +2283,7 @@ void copy_run_free(struct copy_run *run)
 		struct dnode *d = run->stack;
 
 		run->stack = d->next;
+		free(d->root_base);
 		free(d->spath);
 		free(d->dpath);
 		free(d->root_name);
@@ -1819,6 +2295,17 @@ void copy_run_free(struct copy_run *run)
 			close(d->dfd);
 		free(d);
 	}
+	for (unsigned b = 0; b < HL_BUCKETS; b++) {
+		while (run->hl[b]) {
+			struct hlink *e = run->hl[b];
+
+			run->hl[b] = e->next;
+			if (e->dfd >= 0)
+				close(e->dfd);
+			free(e);
+		}
+	}
+	pthread_mutex_destroy(&run->hl_lock);
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->cond);
 	free(run);

@@ -38,6 +38,15 @@ struct copy_config {
 	bool recursive;
 	bool force;
 	enum clobber clobber;
+	unsigned preserve;	/* PRESERVE_* (opts.h) */
+	enum reflink reflink;
+	enum update update;
+	bool hard_link;		/* -l: link instead of copying */
+	bool deref_all;		/* -L (or cp's default for -l, no -r) */
+	bool one_fs;		/* -x */
+	bool remove_dest;	/* --remove-destination */
+	bool require_preserve;	/* report failures to keep an attribute */
+	bool require_xattr;
 	unsigned workers;	/* 0: one per online CPU */
 	size_t chunk;		/* bytes per read/write request */
 	unsigned nbufs;		/* buffers per worker */
@@ -59,14 +68,17 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg);
  * src_dirfd (displayed as src_disp) to the entry `dst_name` of directory
  * dst_dirfd (displayed as dst_disp).  dst_dirfd may be -errno when the
  * destination's directory could not be opened; the error is reported with
- * the wording that fits the source's type.  follow: dereference a symlink
+ * the wording that fits the source's type.  src_base starts the display
+ * paths of the entries below a directory source (the operand without the
+ * slashes --strip-trailing-slashes removed).  follow: dereference a symlink
  * source (cp without -r).  is_dir: the source is a directory (sizes the
  * run: a run of files only gets one worker and a small buffer pool, so a
  * one-file copy starts as fast as cp).  Takes ownership of both fds.
  */
 int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
-		 const char *src_disp, int dst_dirfd, const char *dst_name,
-		 const char *dst_disp, bool follow, bool is_dir);
+		 const char *src_disp, const char *src_base, int dst_dirfd,
+		 const char *dst_name, const char *dst_disp, bool follow,
+		 bool is_dir);
 
 /* Run all queued work to completion.  Returns the number of failures;
  * *signo is set when a SIGINT/SIGTERM stopped the run. */

@@ -51,19 +51,19 @@ static int open_dir_path(const char *path)
  * dst_disp).  Returns false when the operand failed before any job.
  */
 static bool add_operand(struct copy_run *run, const struct opts *o,
-			const char *src, int dst_dirfd, const char *dst_name,
-			const char *dst_disp)
+			const char *src, const char *src_disp, int dst_dirfd,
+			const char *dst_name, const char *dst_disp)
 {
 	struct stat st;
 	char *sdir = NULL, *sname = NULL;
-	bool follow = !o->recursive || has_trailing_slash(src);
+	bool follow = o->deref != DEREF_NEVER || has_trailing_slash(src);
 	int sfd, ret;
 
 	/* One stat of the operand as typed gives cp's "cannot stat"
 	 * wording for every way it can be wrong (missing, "file/", ...). */
 	ret = follow ? stat(src, &st) : lstat(src, &st);
 	if (ret < 0) {
-		log_error(errno, "cannot stat %s", log_quote(src));
+		log_error(errno, "cannot stat %s", log_quote(src_disp));
 		goto fail;
 	}
 	if (!S_ISDIR(st.st_mode) && has_trailing_slash(dst_disp) &&
@@ -87,7 +87,7 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 		log_error(-sfd, "cannot stat %s", log_quote(src));
 		goto fail;
 	}
-	ret = copy_run_add(run, sfd, sname, src, dst_dirfd, dst_name,
+	ret = copy_run_add(run, sfd, sname, src_disp, src, dst_dirfd, dst_name,
 			   dst_disp, follow, S_ISDIR(st.st_mode));
 	if (ret < 0) {
 		close(sfd);
@@ -169,15 +169,44 @@ int main(int argc, char **argv)
 	cfg.recursive = o.recursive;
 	cfg.force = o.force;
 	cfg.clobber = o.clobber;
+	cfg.preserve = o.preserve;
+	cfg.reflink = o.reflink;
+	cfg.update = o.update;
+	cfg.hard_link = o.hard_link;
+	cfg.deref_all = o.deref == DEREF_ALWAYS;
+	cfg.one_fs = o.one_fs;
+	cfg.remove_dest = o.remove_dest;
+	cfg.require_preserve = o.require_preserve;
+	cfg.require_xattr = o.require_xattr;
 	ret = copy_run_new(&run, &cfg);
 	if (ret < 0) {
 		log_error(-ret, "cannot start");
 		return 1;
 	}
 
+	/* --strip-trailing-slashes: operate on the stripped names, but
+	 * show the operands as given (cp does). */
+	char **srcs = calloc((size_t)nsrc + 1, sizeof(*srcs));
+
+	for (int i = 0; srcs && i < nsrc; i++) {
+		size_t n = strlen(o.ops[i]);
+
+		srcs[i] = strdup(o.ops[i]);
+		while (srcs[i] && o.strip_slashes && n > 1 &&
+		       srcs[i][n - 1] == '/')
+			srcs[i][--n] = 0;
+		if (!srcs[i]) {
+			log_error(ENOMEM, "cannot start");
+			return 1;
+		}
+	}
+	if (!srcs) {
+		log_error(ENOMEM, "cannot start");
+		return 1;
+	}
 	if (into_dir) {
 		for (int i = 0; i < nsrc; i++) {
-			const char *src = o.ops[i];
+			const char *src = srcs[i];
 			char *name = path_base(src);
 			char *disp = name ? path_join(target, name) : NULL;
 			int dfd = open_dir_path(target);
@@ -186,7 +215,8 @@ int main(int argc, char **argv)
 				log_error(ENOMEM, "cannot copy %s",
 					  log_quote(src));
 				failed++;
-			} else if (!add_operand(run, &o, src, dfd, name, disp)) {
+			} else if (!add_operand(run, &o, src, o.ops[i], dfd,
+						name, disp)) {
 				failed++;
 			}
 			free(name);
@@ -199,8 +229,8 @@ int main(int argc, char **argv)
 		if (!ddir || !dname) {
 			log_error(ENOMEM, "cannot copy %s", log_quote(o.ops[0]));
 			failed++;
-		} else if (!add_operand(run, &o, o.ops[0], open_dir_path(ddir),
-					dname, dst)) {
+		} else if (!add_operand(run, &o, srcs[0], o.ops[0],
+					open_dir_path(ddir), dname, dst)) {
 			failed++;
 		}
 		free(ddir);
@@ -216,6 +246,9 @@ int main(int argc, char **argv)
 
 	failed += copy_run_exec(run, &signo);
 	copy_run_free(run);
+	for (int i = 0; i < nsrc; i++)
+		free(srcs[i]);
+	free(srcs);
 	if (signo) {
 		/* Everything unpublished is gone; die of the signal so the
 		 * caller sees how we ended. */

@@ -15,19 +15,20 @@
  * unknown.
  */
 const struct opt_def opts_table[] = {
-	{ "archive", 'a', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "archive", 'a', ARG_NONE, OPT_ARCHIVE, 0, NULL,
 	  "same as -dR --preserve=all" },
 	{ "attributes-only", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "don't copy the file data, just the attributes" },
 	{ "backup", 'b', ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "CONTROL",
 	  "make a backup of each existing destination file" },
-	{ "context", 'Z', ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "CTX",
-	  "set SELinux security context of destination file" },
+	{ "context", 'Z', ARG_OPTIONAL, OPT_CONTEXT, 0, "CTX",
+	  "set SELinux security context of destination file (without "
+	  "SELinux: ignored, as by cp)" },
 	{ "copy-contents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "copy contents of special files when recursive" },
 	{ "debug", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "explain how a file is copied" },
-	{ "dereference", 'L', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "dereference", 'L', ARG_NONE, OPT_DEREFERENCE, 0, NULL,
 	  "always follow symbolic links in SOURCE" },
 	{ "force", 'f', ARG_NONE, OPT_FORCE, 0, NULL,
 	  "if an existing destination file cannot be opened, remove it and try again" },
@@ -37,33 +38,34 @@ const struct opt_def opts_table[] = {
 	  "prompt before overwrite (overrides a previous -n option)" },
 	{ "keep-directory-symlink", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "follow existing symlinks to directories" },
-	{ "link", 'l', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "link", 'l', ARG_NONE, OPT_LINK, 0, NULL,
 	  "hard link files instead of copying" },
 	{ "no-clobber", 'n', ARG_NONE, OPT_NO_CLOBBER, 0, NULL,
 	  "do not overwrite an existing file (overrides a previous -i option)" },
-	{ "no-dereference", 'P', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "no-dereference", 'P', ARG_NONE, OPT_NO_DEREFERENCE, 0, NULL,
 	  "never follow symbolic links in SOURCE" },
-	{ "no-preserve", 0, ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "ATTR_LIST",
+	{ "no-preserve", 0, ARG_REQUIRED, OPT_NO_PRESERVE, 0, "ATTR_LIST",
 	  "don't preserve the specified attributes" },
 	{ "no-target-directory", 'T', ARG_NONE, OPT_NO_TARGET_DIR, 0, NULL,
 	  "treat DEST as a normal file" },
-	{ "one-file-system", 'x', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "one-file-system", 'x', ARG_NONE, OPT_ONE_FS, 0, NULL,
 	  "stay on this file system" },
 	{ "parents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "use full source file name under DIRECTORY" },
-	{ "preserve", 0, ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "ATTR_LIST",
-	  "preserve the specified attributes" },
+	{ "preserve", 0, ARG_OPTIONAL, OPT_PRESERVE, 0, "ATTR_LIST",
+	  "preserve the specified attributes (default: "
+	  "mode,ownership,timestamps; also links, xattr, all)" },
 	{ "recursive", 'r', ARG_NONE, OPT_RECURSIVE, 0, NULL,
 	  "copy directories recursively" },
 	{ NULL, 'R', ARG_NONE, OPT_RECURSIVE, 0, NULL,
 	  "same as -r" },
-	{ "reflink", 0, ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "WHEN",
-	  "control clone/CoW copies" },
-	{ "remove-destination", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "reflink", 0, ARG_OPTIONAL, OPT_REFLINK, 0, "WHEN",
+	  "control clone/CoW copies: auto (the default), always, never" },
+	{ "remove-destination", 0, ARG_NONE, OPT_REMOVE_DEST, 0, NULL,
 	  "remove each existing destination file before attempting to open it" },
 	{ "sparse", 0, ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "WHEN",
 	  "control creation of sparse files" },
-	{ "strip-trailing-slashes", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "strip-trailing-slashes", 0, ARG_NONE, OPT_STRIP_SLASHES, 0, NULL,
 	  "remove any trailing slashes from each SOURCE argument" },
 	{ "suffix", 'S', ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "SUFFIX",
 	  "override the usual backup suffix" },
@@ -71,17 +73,18 @@ const struct opt_def opts_table[] = {
 	  "make symbolic links instead of copying" },
 	{ "target-directory", 't', ARG_REQUIRED, OPT_TARGET_DIR, 0, "DIRECTORY",
 	  "copy all SOURCE arguments into DIRECTORY" },
-	{ "update", 'u', ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "UPDATE",
-	  "copy only when the SOURCE file is newer than the destination" },
+	{ "update", 'u', ARG_OPTIONAL, OPT_UPDATE, 0, "UPDATE",
+	  "control which existing files are replaced: all, none, none-fail, "
+	  "older (-u: older, only when the SOURCE is newer)" },
 	{ "verbose", 'v', ARG_NONE, OPT_VERBOSE, 0, NULL,
 	  "explain what is being done" },
 	{ "version", 0, ARG_NONE, OPT_VERSION, 0, NULL,
 	  "output version information and exit" },
-	{ NULL, 'd', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ NULL, 'd', ARG_NONE, OPT_NO_DEREF_LINKS, 0, NULL,
 	  "same as --no-dereference --preserve=links" },
-	{ NULL, 'H', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ NULL, 'H', ARG_NONE, OPT_DEREF_CMDLINE, 0, NULL,
 	  "follow command-line symbolic links in SOURCE" },
-	{ NULL, 'p', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ NULL, 'p', ARG_NONE, OPT_PRESERVE_DEFAULT, 0, NULL,
 	  "same as --preserve=mode,ownership,timestamps" },
 };
 const unsigned opts_count = sizeof(opts_table) / sizeof(opts_table[0]);
@@ -122,6 +125,68 @@ static void build(struct option *lo, char *so)
 		}
 	}
 	memset(&lo[n], 0, sizeof(lo[n]));
+}
+
+static const char *const attr_names[] = {
+	"mode", "timestamps", "ownership", "links", "context", "xattr", "all",
+};
+static const unsigned attr_bits[] = {
+	PRESERVE_MODE, PRESERVE_TIMESTAMPS, PRESERVE_OWNERSHIP,
+	PRESERVE_LINKS, PRESERVE_CONTEXT, PRESERVE_XATTR,
+	/* "all" means context only where SELinux is: for cp 9 without it,
+	 * --preserve=all works and only naming context fails. */
+	PRESERVE_ALL & ~PRESERVE_CONTEXT,
+};
+
+/*
+ * GNU argmatch: arg (its first n bytes) names one of names[] exactly or by
+ * a unique prefix.  Returns the index, or -1 after cp's diagnostic for
+ * option `opt`, which lists the valid arguments.
+ */
+static int argmatch(const char *arg, size_t n, const char *const *names,
+		    unsigned count, const char *opt)
+{
+	char msg[1024], word[256];
+	int found = -1, matches = 0;
+	size_t len;
+
+	for (unsigned i = 0; i < count; i++) {
+		if (strlen(names[i]) == n && !strncmp(arg, names[i], n))
+			return (int)i;
+		if (!strncmp(arg, names[i], n)) {
+			found = (int)i;
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return found;
+	snprintf(word, sizeof(word), "%.*s", (int)n, arg);
+	len = (size_t)snprintf(msg, sizeof(msg), "Valid arguments are:");
+	for (unsigned i = 0; i < count && len < sizeof(msg); i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+					"\n  - \u2018%s\u2019", names[i]);
+	log_usage_error("%s argument \u2018%s\u2019 for \u2018--%s\u2019\n%s",
+			matches ? "ambiguous" : "invalid", word, opt, msg);
+	return -1;
+}
+
+int opts_parse_attrs(const char *list, const char *opt)
+{
+	unsigned bits = 0;
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		int i = argmatch(p, n, attr_names, 7, opt);
+
+		if (i < 0)
+			return -1;
+		bits |= attr_bits[i];
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	return (int)bits;
 }
 
 static const struct opt_def *find_short(int c)
@@ -190,9 +255,106 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			return 1;
 		}
 		switch (d->id) {
+		case OPT_ARCHIVE:
+			/* -dR --preserve=all; context only where SELinux is
+			 * (nowhere, for ucp), and xattr failures not fatal. */
+			o->recursive = true;
+			o->deref = DEREF_NEVER;
+			o->preserve |= PRESERVE_ALL & ~PRESERVE_CONTEXT;
+			o->require_preserve = true;
+			break;
+		case OPT_NO_DEREF_LINKS:
+			o->deref = DEREF_NEVER;
+			o->preserve |= PRESERVE_LINKS;
+			break;
+		case OPT_NO_DEREFERENCE:
+			o->deref = DEREF_NEVER;
+			break;
+		case OPT_PRESERVE:
+		case OPT_NO_PRESERVE: {
+			int bits = PRESERVE_MODE | PRESERVE_OWNERSHIP |
+				   PRESERVE_TIMESTAMPS;
+
+			if (optarg)
+				bits = opts_parse_attrs(optarg, d->longname);
+			if (bits < 0) {
+				*exit_now = true;
+				return 1;
+			}
+			if (d->id == OPT_NO_PRESERVE) {
+				o->preserve &= ~(unsigned)bits;
+				if (bits & PRESERVE_XATTR)
+					o->require_xattr = false;
+				break;
+			}
+			o->preserve |= (unsigned)bits;
+			o->require_preserve = true;
+			if (bits & PRESERVE_XATTR)
+				o->require_xattr = true;
+			break;
+		}
+		case OPT_PRESERVE_DEFAULT:
+			o->preserve |= PRESERVE_MODE | PRESERVE_OWNERSHIP |
+				       PRESERVE_TIMESTAMPS;
+			o->require_preserve = true;
+			break;
 		case OPT_FORCE:
 			o->force = true;
 			break;
+		case OPT_CONTEXT:
+			/* Without SELinux (ucp has no libselinux support)
+			 * cp ignores -Z and warns about --context=CTX. */
+			if (optarg)
+				log_error(0, "warning: ignoring --context; it "
+					     "requires an SELinux-enabled kernel");
+			break;
+		case OPT_DEREF_CMDLINE:
+			o->deref = DEREF_CMDLINE;
+			break;
+		case OPT_DEREFERENCE:
+			o->deref = DEREF_ALWAYS;
+			break;
+		case OPT_LINK:
+			o->hard_link = true;
+			break;
+		case OPT_ONE_FS:
+			o->one_fs = true;
+			break;
+		case OPT_REMOVE_DEST:
+			o->remove_dest = true;
+			break;
+		case OPT_STRIP_SLASHES:
+			o->strip_slashes = true;
+			break;
+		case OPT_UPDATE: {
+			static const char *const when[] = { "all", "none",
+							    "none-fail",
+							    "older" };
+			int i = optarg ? argmatch(optarg, strlen(optarg), when,
+						  4, d->longname) :
+					 UPDATE_OLDER;
+
+			if (i < 0) {
+				*exit_now = true;
+				return 1;
+			}
+			o->update = (enum update)i;
+			break;
+		}
+		case OPT_REFLINK: {
+			static const char *const when[] = { "auto", "always",
+							    "never" };
+			int i = optarg ? argmatch(optarg, strlen(optarg), when,
+						  3, d->longname) :
+					 REFLINK_ALWAYS;
+
+			if (i < 0) {
+				*exit_now = true;
+				return 1;
+			}
+			o->reflink = (enum reflink)i;
+			break;
+		}
 		case OPT_HELP:
 			opts_help();
 			*exit_now = true;
@@ -224,12 +386,23 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			break;
 		}
 	}
+	if (o->preserve & PRESERVE_CONTEXT) {
+		log_error(0, "cannot preserve security context without an "
+			     "SELinux-enabled kernel");
+		*exit_now = true;
+		return 1;
+	}
 	if (o->target_dir && o->no_target_dir) {
 		log_error(0, "cannot combine --target-directory (-t) and "
 			     "--no-target-directory (-T)");
 		*exit_now = true;
 		return 1;
 	}
+	/* cp's default: -r (without -l) copies symlinks as symlinks;
+	 * otherwise every symlink is followed. */
+	if (o->deref == DEREF_UNSET)
+		o->deref = o->recursive && !o->hard_link ? DEREF_NEVER :
+							   DEREF_ALWAYS;
 	o->nops = argc - optind;
 	o->ops = argv + optind;
 	return 0;

@@ -15,7 +15,22 @@
 
 enum opt_id {
 	OPT_NONE = 0,
+	OPT_ARCHIVE,
+	OPT_NO_DEREF_LINKS,	/* -d */
+	OPT_NO_DEREFERENCE,	/* -P */
+	OPT_NO_PRESERVE,
+	OPT_PRESERVE,
+	OPT_PRESERVE_DEFAULT,	/* -p */
 	OPT_FORCE,
+	OPT_REFLINK,
+	OPT_CONTEXT,
+	OPT_DEREF_CMDLINE,	/* -H */
+	OPT_DEREFERENCE,	/* -L */
+	OPT_LINK,
+	OPT_ONE_FS,
+	OPT_REMOVE_DEST,
+	OPT_STRIP_SLASHES,
+	OPT_UPDATE,
 	OPT_HELP,
 	OPT_INTERACTIVE,
 	OPT_NO_CLOBBER,
@@ -48,12 +63,50 @@ extern const unsigned opts_count;
 /* What to overwrite when the destination exists (cp -f/-i/-n). */
 enum clobber { CLOBBER_YES, CLOBBER_ASK, CLOBBER_NO };
 
+/* Attributes --preserve names (cp's ATTR_LIST). */
+enum {
+	PRESERVE_MODE = 1 << 0,
+	PRESERVE_OWNERSHIP = 1 << 1,
+	PRESERVE_TIMESTAMPS = 1 << 2,
+	PRESERVE_LINKS = 1 << 3,
+	PRESERVE_CONTEXT = 1 << 4,
+	PRESERVE_XATTR = 1 << 5,
+	PRESERVE_ALL = (1 << 6) - 1,
+};
+
+/* --reflink: clone the data (FICLONE) where the filesystem can. */
+enum reflink { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER };
+
+/* Which symlinks in SOURCE are followed (-P, -L, -H); UNSET: cp's
+ * default, which is to follow command-line links unless -r. */
+enum deref { DEREF_UNSET, DEREF_NEVER, DEREF_CMDLINE, DEREF_ALWAYS };
+
+/* --update: which existing destinations are replaced. */
+enum update { UPDATE_ALL, UPDATE_NONE, UPDATE_NONE_FAIL, UPDATE_OLDER };
+
+/*
+ * Parse an ATTR_LIST as GNU's argmatch does: comma separated, each an
+ * attribute name or a unique prefix of one.  Returns the bitmask, or -1
+ * after printing cp's diagnostic for option `opt`.
+ */
+int opts_parse_attrs(const char *list, const char *opt);
+
 struct opts {
 	bool recursive;
 	bool verbose;
 	bool force;
 	enum clobber clobber;
 	bool no_target_dir;
+	unsigned preserve;	/* PRESERVE_* */
+	bool require_preserve;	/* -p, --preserve: failures are errors */
+	bool require_xattr;	/* xattr named explicitly: its too */
+	enum deref deref;
+	enum reflink reflink;
+	enum update update;
+	bool hard_link;		/* -l */
+	bool one_fs;		/* -x */
+	bool remove_dest;	/* --remove-destination */
+	bool strip_slashes;
 	const char *target_dir;	/* -t */
 	int nops;		/* operands */
 	char **ops;

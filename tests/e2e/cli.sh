@@ -110,9 +110,9 @@ out=$("$T/mycp" nonexist x 2>&1)
 	fail "invoked name not used: $out"
 
 # Options that are not implemented are refused by name, not ignored.
-out=$("$UCP" -a "$T/a/f" "$T/x" 2>&1); rc=$?
+out=$("$UCP" -s "$T/a/f" "$T/x" 2>&1); rc=$?
 [ $rc = 1 ] || fail "unimplemented option exit status $rc"
-case $out in *"option --archive (-a) is not implemented"*) ;; *) fail "unimplemented message: $out" ;; esac
+case $out in *"option --symbolic-link (-s) is not implemented"*) ;; *) fail "unimplemented message: $out" ;; esac
 [ -e "$T/x" ] && fail "unimplemented option still copied"
 
 "$UCP" --help | grep -q -- '--recursive' || fail "--help lacks --recursive"

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """treecmp - compare two trees entry for entry.
 
-usage: treecmp.py [--mode] [--umask] [--times] [--owner] [--links] SRC DST
+usage: treecmp.py [--mode] [--umask] [--times] [--owner] [--links] [--xattrs] SRC DST
 
 Always compared: the set of names, file types, regular-file contents byte
 for byte, symlink targets, device numbers.  Optional: --mode (permission
 bits; with --umask MASK, the destination must have src & ~MASK & 0777 for
 copied entries), --times (mtime to the nanosecond), --owner, --links
-(hard-link groups).  Works fd-relative (os.fwalk and dir_fd), so trees
+(hard-link groups), --xattrs (names and values, files and directories).
+Works fd-relative (os.fwalk and dir_fd), so trees
 deeper than PATH_MAX compare fine.  Prints each difference; exit 1 if any.
 """
 import os, stat, sys
@@ -54,7 +55,12 @@ def main():
                     if len(data) > 1 << 24:   # keep memory small
                         import hashlib
                         data = hashlib.sha256(data).digest()
-                out[key] = (st, data, None)
+                xa = None
+                if "xattrs" in opts and (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dfd)
+                    xa = {k: os.getxattr(fd, k) for k in os.listxattr(fd)}
+                    os.close(fd)
+                out[key] = (st, data, xa)
         return out
 
     a, b = entries(src), entries(dst)
@@ -64,7 +70,9 @@ def main():
             diffs.append("missing in dst: %s" % name); continue
         if k not in a:
             diffs.append("extra in dst: %s" % name); continue
-        sa, da, _ = a[k]; sb, db, _ = b[k]
+        sa, da, xa = a[k]; sb, db, xb = b[k]
+        if xa != xb:
+            diffs.append("xattrs differ: %s %r != %r" % (name, xb, xa))
         if stat.S_IFMT(sa.st_mode) != stat.S_IFMT(sb.st_mode):
             diffs.append("type differs: %s" % name); continue
         if da != db:

@@ -51,10 +51,45 @@ int main(void)
 
 	ret = parse(&o, &ex, 2, "--bogus");
 	ok(ret == 1 && ex, "unknown option refused");
-	ret = parse(&o, &ex, 2, "-a");
-	ok(ret == 1 && ex, "unimplemented -a refused");
-	ret = parse(&o, &ex, 2, "--preserve=mode");
-	ok(ret == 1 && ex, "unimplemented --preserve refused");
+	ret = parse(&o, &ex, 2, "--parents");
+	ok(ret == 1 && ex, "unimplemented --parents refused");
+	ret = parse(&o, &ex, 3, "-r", "x");
+	ok(!ret && o.deref == DEREF_NEVER, "-r: symlinks copied as links");
+	ret = parse(&o, &ex, 3, "-rl", "x");
+	ok(!ret && o.deref == DEREF_ALWAYS, "-rl: symlinks followed (cp)");
+	ret = parse(&o, &ex, 2, "x");
+	ok(!ret && o.deref == DEREF_ALWAYS, "no -r: symlinks followed");
+	ret = parse(&o, &ex, 3, "-rH", "x");
+	ok(!ret && o.deref == DEREF_CMDLINE, "-H");
+	ret = parse(&o, &ex, 2, "--sparse=always");
+	ok(ret == 1 && ex, "unimplemented --sparse refused");
+
+	ret = parse(&o, &ex, 3, "-a", "x");
+	ok(!ret && o.recursive && o.deref == DEREF_NEVER &&
+	   o.preserve == (PRESERVE_ALL & ~PRESERVE_CONTEXT) && !o.require_xattr,
+	   "-a is -dR --preserve=all, xattr failures not required");
+	ret = parse(&o, &ex, 3, "-p", "x");
+	ok(!ret && o.preserve == (PRESERVE_MODE | PRESERVE_OWNERSHIP |
+				  PRESERVE_TIMESTAMPS) && o.require_preserve,
+	   "-p");
+	ret = parse(&o, &ex, 4, "-a", "--no-preserve=own,ti", "x");
+	ok(!ret && !(o.preserve & (PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS)) &&
+	   (o.preserve & PRESERVE_LINKS), "--no-preserve with prefixes");
+	ret = parse(&o, &ex, 3, "--preserve=xattr", "x");
+	ok(!ret && o.preserve == PRESERVE_XATTR && o.require_xattr,
+	   "--preserve=xattr requires xattrs");
+	ret = parse(&o, &ex, 3, "--preserve=m", "x");
+	ok(!ret && o.preserve == PRESERVE_MODE, "unique prefix");
+	ret = parse(&o, &ex, 3, "--preserve=", "x");
+	ok(ret == 1 && ex, "empty attribute is ambiguous");
+	ret = parse(&o, &ex, 3, "--preserve=context", "x");
+	ok(ret == 1 && ex, "context refused without SELinux");
+	ret = parse(&o, &ex, 3, "--reflink", "x");
+	ok(!ret && o.reflink == REFLINK_ALWAYS, "--reflink alone is always");
+	ret = parse(&o, &ex, 3, "--reflink=nev", "x");
+	ok(!ret && o.reflink == REFLINK_NEVER, "--reflink=nev");
+	ret = parse(&o, &ex, 2, "x");
+	ok(!ret && o.reflink == REFLINK_AUTO, "reflink auto by default");
 	ret = parse(&o, &ex, 3, "-T", "-tx");
 	ok(ret == 1 && ex, "-T with -t refused");
 	ret = parse(&o, &ex, 2, "-t");

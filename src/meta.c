@@ -1,0 +1,146 @@
+/*
+ * meta - attributes of copies.  Plain syscalls: io_uring has no op for
+ * any of them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "meta.h"
+#include "opts.h"
+
+const char *meta_message(enum meta_attr a)
+{
+	switch (a) {
+	case META_OWNER:
+		return "failed to preserve ownership for %s";
+	case META_XATTR:
+		return "failed to preserve extended attributes for %s";
+	case META_MODE:
+		return "preserving permissions for %s";
+	case META_TIMES:
+	case META_N:
+		break;
+	}
+	return "preserving times for %s";
+}
+
+static void times_of(const struct statx *st, struct timespec ts[2])
+{
+	ts[0].tv_sec = st->stx_atime.tv_sec;
+	ts[0].tv_nsec = st->stx_atime.tv_nsec;
+	ts[1].tv_sec = st->stx_mtime.tv_sec;
+	ts[1].tv_nsec = st->stx_mtime.tv_nsec;
+}
+
+/* chown with cp's tolerance: as non-root, EPERM/EINVAL just means the
+ * user may not give files away; keep the group if we can. */
+static int owner_fd(int fd, const struct statx *st, bool privileged)
+{
+	if (fchown(fd, st->stx_uid, st->stx_gid) == 0)
+		return 0;
+	if (!privileged && (errno == EPERM || errno == EINVAL)) {
+		(void)!fchown(fd, (uid_t)-1, st->stx_gid);
+		return 0;
+	}
+	return errno;
+}
+
+int meta_copy_xattrs(int sfd, int dfd)
+{
+	char stackbuf[4096], *names = stackbuf, *value = NULL;
+	ssize_t len = flistxattr(sfd, stackbuf, sizeof(stackbuf));
+	size_t vcap = 0;
+	int ret = 0;
+
+	if (len < 0 && errno == ERANGE) {
+		len = flistxattr(sfd, NULL, 0);
+		names = len > 0 ? malloc((size_t)len) : NULL;
+		if (len > 0 && !names)
+			return -ENOMEM;
+		if (names)
+			len = flistxattr(sfd, names, (size_t)len);
+	}
+	if (len < 0) {
+		ret = errno == ENOTSUP ? 0 : -errno;
+		goto out;
+	}
+	for (char *n = names; n < names + len; n += strlen(n) + 1) {
+		ssize_t v;
+
+		if (!strcmp(n, "security.selinux"))
+			continue;
+		v = fgetxattr(sfd, n, NULL, 0);
+		if (v < 0) {
+			ret = ret ? ret : -errno;
+			continue;
+		}
+		if ((size_t)v > vcap) {
+			char *nv = realloc(value, (size_t)v);
+
+			if (!nv) {
+				ret = -ENOMEM;
+				break;
+			}
+			value = nv;
+			vcap = (size_t)v;
+		}
+		v = fgetxattr(sfd, n, value, vcap);
+		if (v < 0 || fsetxattr(dfd, n, value, (size_t)v, 0) < 0)
+			ret = ret ? ret : -errno;
+	}
+out:
+	if (names != stackbuf)
+		free(names);
+	free(value);
+	return ret;
+}
+
+void meta_apply_fd(int fd, int sfd, const struct statx *st,
+		   unsigned preserve, bool privileged, struct meta_result *res)
+{
+	struct timespec ts[2];
+
+	memset(res, 0, sizeof(*res));
+	if (preserve & PRESERVE_OWNERSHIP)
+		res->err[META_OWNER] = owner_fd(fd, st, privileged);
+	if (preserve & PRESERVE_XATTR)
+		res->err[META_XATTR] = -meta_copy_xattrs(sfd, fd);
+	if ((preserve & PRESERVE_MODE) && fchmod(fd, st->stx_mode & 07777) < 0)
+		res->err[META_MODE] = errno;
+	if (preserve & PRESERVE_TIMESTAMPS) {
+		times_of(st, ts);
+		if (futimens(fd, ts) < 0)
+			res->err[META_TIMES] = errno;
+	}
+}
+
+void meta_apply_at(int dirfd, const char *name, const struct statx *st,
+		   unsigned preserve, bool privileged, struct meta_result *res)
+{
+	bool link = S_ISLNK(st->stx_mode);
+	struct timespec ts[2];
+
+	memset(res, 0, sizeof(*res));
+	if ((preserve & PRESERVE_OWNERSHIP) &&
+	    fchownat(dirfd, name, st->stx_uid, st->stx_gid,
+		     AT_SYMLINK_NOFOLLOW) < 0) {
+		if (privileged || (errno != EPERM && errno != EINVAL))
+			res->err[META_OWNER] = errno;
+		else
+			(void)!fchownat(dirfd, name, (uid_t)-1, st->stx_gid,
+					AT_SYMLINK_NOFOLLOW);
+	}
+	if ((preserve & PRESERVE_MODE) && !link &&
+	    fchmodat(dirfd, name, st->stx_mode & 07777, 0) < 0)
+		res->err[META_MODE] = errno;
+	if (preserve & PRESERVE_TIMESTAMPS) {
+		times_of(st, ts);
+		if (utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			res->err[META_TIMES] = errno;
+	}
+}

@@ -1,0 +1,43 @@
+/*
+ * meta - apply a source's attributes (owner, xattrs, mode, times) to a
+ * copy, through its fd or by name relative to a directory fd.
+ *
+ * Order matters and is fixed here: owner first (chown clears set-id bits
+ * and file capabilities), then xattrs (ACLs and capabilities are xattrs),
+ * then the mode, then the times (anything written after would change
+ * them).  Nothing is printed: each attribute's failure comes back as an
+ * errno in struct meta_result, and the caller reports it with the path.
+ * A non-root chown refused with EPERM/EINVAL is not a failure (cp's rule):
+ * the group alone is tried, silently.
+ */
+#ifndef UCP_META_H
+#define UCP_META_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+enum meta_attr { META_OWNER, META_XATTR, META_MODE, META_TIMES, META_N };
+
+struct meta_result {
+	int err[META_N];	/* 0 or a positive errno */
+};
+
+/* preserve: PRESERVE_* bits (opts.h).  sfd: the source, for xattrs. */
+void meta_apply_fd(int fd, int sfd, const struct statx *st,
+		   unsigned preserve, bool privileged, struct meta_result *res);
+
+/* The same by name, for symlinks (never followed; no mode, and xattrs are
+ * skipped: Linux allows user.* xattrs only on files and directories) and
+ * special files (no xattrs either). */
+void meta_apply_at(int dirfd, const char *name, const struct statx *st,
+		   unsigned preserve, bool privileged,
+		   struct meta_result *res);
+
+/* Copy every xattr sfd has that the caller may read to dfd, except
+ * security.selinux (that is --preserve=context).  0 or -errno. */
+int meta_copy_xattrs(int sfd, int dfd);
+
+/* cp's message for a failure of attribute a, with one %s for the path. */
+const char *meta_message(enum meta_attr a);
+
+#endif

@@ -1,0 +1,92 @@
+# options: -H, -l, -x, -u, --remove-destination, --strip-trailing-slashes,
+# -Z/--context and --update=WHEN give what GNU cp gives on the same input
+# (trees, inode sharing, stdout, stderr, exit status).
+. "$(dirname "$0")/../lib/common.sh"
+cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
+
+fixture() {
+	mkdir -p "$1/s/d" "$1/old"
+	printf 'new\n' >"$1/s/f"
+	printf 'g\n' >"$1/s/d/g"
+	ln -s f "$1/s/l"
+	ln -s d "$1/s/dl"
+	ln -s s "$1/slink"
+	printf 'OLD\n' >"$1/old/f"
+	printf 'OLD\n' >"$1/old/g"
+	chmod 600 "$1/old/f"
+	touch -d 2000-01-01 "$1/old/g"
+	touch -d 2030-01-01 "$1/old/f"
+}
+
+# same_as_cp ARGS...: run in identical fixtures, compare everything.
+same_as_cp() {
+	rm -rf "$T/a" "$T/b"
+	mkdir "$T/a" "$T/b"
+	fixture "$T/a"
+	fixture "$T/b"
+	(cd "$T/a" && cp "$@" >../a.out 2>../a.err; echo $? >../a.rc)
+	(cd "$T/b" && "$UCP" "$@" >../b.out 2>../b.err; echo $? >../b.rc)
+	sed -i -e 's/^cp: /ucp: /' -e "s/Try 'cp --help'/Try 'ucp --help'/" "$T/a.err"
+	sort -o "$T/a.out" "$T/a.out"
+	sort -o "$T/b.out" "$T/b.out"
+	cmp -s "$T/a.rc" "$T/b.rc" || fail "ucp $*: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
+	cmp -s "$T/a.out" "$T/b.out" || { fail "ucp $*: stdout differs"; diff "$T/a.out" "$T/b.out"; }
+	cmp -s "$T/a.err" "$T/b.err" || { fail "ucp $*: stderr differs"; diff "$T/a.err" "$T/b.err"; }
+	same_tree --mode --links "$T/a" "$T/b" || fail "ucp $*: trees differ"
+}
+
+same_as_cp -rH slink h
+same_as_cp -rL s deref
+same_as_cp -rL slink deref2
+same_as_cp -L s/l followed
+same_as_cp -rl s linked
+same_as_cp -rlP s linkedP
+same_as_cp -l s/f hardf
+same_as_cp -r --strip-trailing-slashes s/ stripped
+same_as_cp -rv --strip-trailing-slashes s/// stripped2
+same_as_cp -Z s/f z
+same_as_cp --context=x s/f z
+same_as_cp -u s/f old/f
+same_as_cp -uv s/f s/d/g old
+same_as_cp -r --remove-destination s/f old/f
+same_as_cp s/f old/f
+same_as_cp -rx s x
+# Cycles through followed symlinks are refused (-L and -rl), like cp.
+rm -rf "$T/cy" && mkdir -p "$T/cy/s/a" && printf x >"$T/cy/s/a/f"
+ln -s .. "$T/cy/s/a/up"
+ln -s nowhere "$T/cy/s/dang"
+for o in -rL -rl; do
+	(cd "$T/cy" && rm -rf c u && cp $o s c 2>c.err; echo $? >c.rc; "$UCP" $o s u 2>u.err; echo $? >u.rc)
+	sed -i 's/^cp: /ucp: /' "$T/cy/c.err"
+	sort -o "$T/cy/c.err" "$T/cy/c.err"; sort -o "$T/cy/u.err" "$T/cy/u.err"
+	cmp -s "$T/cy/c.rc" "$T/cy/u.rc" || fail "cycle $o: exit $(cat "$T/cy/u.rc")"
+	cmp -s "$T/cy/c.err" "$T/cy/u.err" || { fail "cycle $o: messages"; diff "$T/cy/c.err" "$T/cy/u.err"; }
+	same_tree --links "$T/cy/c" "$T/cy/u" || fail "cycle $o: trees differ"
+done
+
+# cp 9.1 has no --update=WHEN: check it against the documented meaning.
+rm -rf "$T/w" && mkdir "$T/w" && fixture "$T/w"
+(cd "$T/w" && "$UCP" --update=none s/f old/f) || fail "--update=none exit status"
+[ "$(cat "$T/w/old/f")" = OLD ] || fail "--update=none replaced the file"
+(cd "$T/w" && "$UCP" --update=none-fail s/f old/f 2>"$T/err"); rc=$?
+[ $rc = 1 ] || fail "--update=none-fail exit $rc"
+grep -q "not replacing 'old/f'" "$T/err" || fail "--update=none-fail message: $(cat "$T/err")"
+(cd "$T/w" && "$UCP" --update=all s/f old/f) && [ "$(cat "$T/w/old/f")" = new ] ||
+	fail "--update=all did not replace"
+(cd "$T/w" && "$UCP" --update=older s/d/g old/g) && [ "$(cat "$T/w/old/g")" = g ] ||
+	fail "--update=older did not replace an older file"
+
+# -x stops at a mount point (it is made, empty).
+if [ "$(id -u)" = 0 ]; then
+	rm -rf "$T/m" && mkdir -p "$T/m/s/mnt"
+	printf 'x' >"$T/m/s/file"
+	if mount -t tmpfs -o size=1m tmpfs "$T/m/s/mnt" 2>/dev/null; then
+		printf 'inner' >"$T/m/s/mnt/inner"
+		cp -rx "$T/m/s" "$T/m/c"
+		"$UCP" -rx "$T/m/s" "$T/m/u" || fail "-x exit status"
+		umount "$T/m/s/mnt"
+		same_tree --mode "$T/m/c" "$T/m/u" || fail "-x differs from cp"
+		[ -e "$T/m/u/mnt/inner" ] && fail "-x crossed the mount point"
+	fi
+fi
+done_test

@@ -1,0 +1,74 @@
+# preserve: -p, -a, -d, -P, --preserve[=LIST] and --no-preserve keep what
+# GNU cp keeps: modes (set-id included), owners, times to the nanosecond,
+# hard-link groups, xattrs, symlinks; compared with cp's own result.
+. "$(dirname "$0")/../lib/common.sh"
+cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
+S=$T/src
+mkdir -p "$S/a/deep" "$S/b" "$S/ro"
+printf 'data\n' >"$S/a/f"
+mkfile "$S/a/big" 700000
+ln "$S/a/f" "$S/b/hard1"
+ln "$S/a/f" "$S/a/deep/hard2"
+ln "$S/a/big" "$S/big-link"
+printf 'x' >"$S/a/deep/x"
+ln -s f "$S/a/sym"
+ln -s ../nowhere "$S/b/dangling"
+mkfifo "$S/fifo"
+chmod 4751 "$S/a/big"
+chmod 2755 "$S/a/deep/x"
+chmod 0640 "$S/a/f"
+chmod 0555 "$S/ro"
+chmod 1777 "$S/b"
+xattrs=1
+setfattr -n user.note -v hello "$S/a/f" 2>/dev/null || xattrs=0
+[ $xattrs = 1 ] && setfattr -n user.dir -v d "$S/a/deep"
+if [ "$(id -u)" = 0 ]; then
+	chown 65534:65534 "$S/a/deep/x" "$S/b"
+	chown -h 65534:65534 "$S/a/sym"
+fi
+touch -d '2001-02-03 04:05:06.123456789' "$S/a/f" "$S/a/deep/x" "$S/fifo"
+touch -h -d '2002-03-04 05:06:07.5' "$S/a/sym"
+touch -d '2003-04-05 06:07:08.25' "$S/a/deep" "$S/a" "$S/b" "$S/ro"
+opt_x=
+[ $xattrs = 1 ] && opt_x=--xattrs
+
+# compare OPTS...: run cp and ucp with OPTS on the tree and compare what
+# they made (and their stderr and status).
+compare() {
+	local what=$1
+	shift
+	rm -rf "$T/c" "$T/u"
+	cp "$@" "$S" "$T/c" 2>"$T/c.err"; echo $? >"$T/c.rc"
+	"$UCP" "$@" "$S" "$T/u" 2>"$T/u.err"; echo $? >"$T/u.rc"
+	sed -i 's/^cp: /ucp: /' "$T/c.err"
+	cmp -s "$T/c.rc" "$T/u.rc" || fail "$*: exit $(cat "$T/u.rc"), cp $(cat "$T/c.rc")"
+	cmp -s "$T/c.err" "$T/u.err" || { fail "$*: stderr differs"; diff "$T/c.err" "$T/u.err"; }
+	same_tree $what "$T/c" "$T/u" || fail "$*: result differs from cp's"
+}
+compare "--mode --times --owner --links $opt_x" -a
+compare "--mode --times --owner --links $opt_x" -dR --preserve=all
+compare "--mode --times --owner" -rp
+compare "--mode --times --owner" -r --preserve
+compare "--mode --times" -r --preserve=mode,timestamps
+compare "--mode --links" -r --preserve=links,mode
+compare "--mode --times --links" -a --no-preserve=ownership
+compare "--mode --owner --links $opt_x" -a --no-preserve=timestamps
+compare "--mode" -rP
+compare "--mode" -rd
+# Times really are kept (not just equal by accident): the copy's mtime is
+# the source's, to the nanosecond.
+rm -rf "$T/u" && "$UCP" -a "$S" "$T/u"
+[ "$(stat -c %y "$T/u/a/f")" = "$(stat -c %y "$S/a/f")" ] || fail "-a: mtime not kept"
+[ "$(stat -c %h "$T/u/a/f")" = 3 ] || fail "-a: hard links not kept ($(stat -c %h "$T/u/a/f"))"
+# Without -r, -P copies a command-line symlink as a symlink.
+"$UCP" -P "$S/a/sym" "$T/plink" && [ -L "$T/plink" ] || fail "-P did not keep the link"
+"$UCP" "$S/a/sym" "$T/flink" && [ -f "$T/flink" ] && [ ! -L "$T/flink" ] || fail "default should follow"
+# Bad attribute lists are refused as cp refuses them.
+for arg in --preserve=bogus --preserve= --no-preserve=x "--preserve=mode,nope"; do
+	cp $arg "$S/a/f" "$T/z" 2>"$T/c.err"; c=$?
+	"$UCP" $arg "$S/a/f" "$T/z" 2>"$T/u.err"; u=$?
+	sed -i -e 's/^cp: /ucp: /' -e "s/Try 'cp --help'/Try 'ucp --help'/" "$T/c.err"
+	[ $c = $u ] || fail "$arg: exit $u, cp $c"
+	cmp -s "$T/c.err" "$T/u.err" || { fail "$arg: message differs"; diff "$T/c.err" "$T/u.err"; }
+done
+done_test
