@@ -1481,6 +1481,7 @@ static void job_on_dstat(struct worker *w, struct job *j, struct req *r)
 
 static bool is_ancestor_or_self(int dirfd, const struct statx *src);
 static void dir_open(struct worker *w, struct job *j);
+static void open_source(struct worker *w, struct job *j, int extra);
 
 /* After the source is known (j->stx), apply cp's rules for an existing
  * destination.  Returns false when the job is over (skipped or failed). */
@@ -1688,17 +1689,25 @@ static void job_on_mkdir(struct worker *w, struct job *j, struct req *r)
 	dir_open(w, j);
 }
 
+/* Queue the OPENAT of the source entry: relative to its directory, never
+ * through a symlink unless dereferencing, never blocking on a FIFO. */
+static void open_source(struct worker *w, struct job *j, int extra)
+{
+	struct req *r = req_get(w, j, OP_OPENAT);
+
+	r->fd = j->dir->sfd;
+	r->path = j->name;
+	r->oflags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | extra |
+		    (j->deref ? 0 : O_NOFOLLOW);
+	req_submit(w, j, r);
+}
+
 static void dir_open(struct worker *w, struct job *j)
 {
 	struct req *r;
 
 	j->state = J_OPENDIR;
-	r = req_get(w, j, OP_OPENAT);
-	r->fd = j->dir->sfd;
-	r->path = j->name;
-	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK |
-		    (j->deref ? 0 : O_NOFOLLOW);
-	req_submit(w, j, r);
+	open_source(w, j, O_DIRECTORY);
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
 	r->path = j->dname;
@@ -1840,15 +1849,8 @@ static void job_on_stat(struct worker *w, struct job *j, struct req *r)
 
 static void file_open(struct worker *w, struct job *j)
 {
-	struct req *r;
-
 	j->state = J_OPEN;
-	r = req_get(w, j, OP_OPENAT);
-	r->fd = j->dir->sfd;
-	r->path = j->name;
-	r->oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-		    (j->deref ? 0 : O_NOFOLLOW);
-	req_submit(w, j, r);
+	open_source(w, j, O_NOCTTY);
 }
 
 /*

@@ -170,6 +170,14 @@ static int argmatch(const char *arg, size_t n, const char *const *names,
 	return -1;
 }
 
+/* An option's optional enumerated argument: its index, def when it is
+ * absent, or -1 after the diagnostic. */
+static int enum_arg(const char *arg, const char *const *names, unsigned n,
+		    int def, const char *opt)
+{
+	return arg ? argmatch(arg, strlen(arg), names, n, opt) : def;
+}
+
 int opts_parse_attrs(const char *list, const char *opt)
 {
 	unsigned bits = 0;
@@ -330,28 +338,22 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			static const char *const when[] = { "all", "none",
 							    "none-fail",
 							    "older" };
-			int i = optarg ? argmatch(optarg, strlen(optarg), when,
-						  4, d->longname) :
-					 UPDATE_OLDER;
+			int i = enum_arg(optarg, when, 4, UPDATE_OLDER,
+					 d->longname);
 
-			if (i < 0) {
-				*exit_now = true;
-				return 1;
-			}
+			if (i < 0)
+				goto bad;
 			o->update = (enum update)i;
 			break;
 		}
 		case OPT_REFLINK: {
 			static const char *const when[] = { "auto", "always",
 							    "never" };
-			int i = optarg ? argmatch(optarg, strlen(optarg), when,
-						  3, d->longname) :
-					 REFLINK_ALWAYS;
+			int i = enum_arg(optarg, when, 3, REFLINK_ALWAYS,
+					 d->longname);
 
-			if (i < 0) {
-				*exit_now = true;
-				return 1;
-			}
+			if (i < 0)
+				goto bad;
 			o->reflink = (enum reflink)i;
 			break;
 		}
@@ -406,6 +408,9 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 	o->nops = argc - optind;
 	o->ops = argv + optind;
 	return 0;
+bad:
+	*exit_now = true;
+	return 1;
 }
 
 void opts_help(void)
