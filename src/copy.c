@@ -132,6 +132,7 @@ enum jstate {
 	J_SYMLINK,	/* SYMLINKAT (to the final or temp name) */
 	J_HLWAIT,	/* parked: another copy of this inode is running */
 	J_HLINK,	/* LINKAT to the first copy of this inode */
+	J_SPACEWAIT,	/* parked after ENOSPC, to be retried alone */
 	J_NSTATES
 };
 
@@ -153,6 +154,8 @@ struct job {
 	bool hl_first;		/* ... as its first copy */
 	bool linked;		/* made by LINKAT: the source's own inode */
 	bool deref;		/* follow a symlink at this entry (-L, -H) */
+	bool nospc;		/* hit ENOSPC; not reported yet */
+	bool space_retried;	/* ... and was already retried once */
 	int pending;		/* reqs in flight */
 	int err;		/* first failure (errno), reported once */
 	uint64_t next_off, eof_off;
@@ -178,6 +181,7 @@ struct worker {
 	unsigned active_jobs;
 	struct job *bufwait, *bufwait_tail;
 	struct job *hlwait;	/* parked on a hard-link group */
+	struct job *spacewait, *spacewait_tail; /* parked after ENOSPC */
 	struct bufpool bp;
 	unsigned tmp_counter;
 	int engine_err;
@@ -196,6 +200,7 @@ struct copy_run {
 	atomic_long active;	/* dnodes + jobs alive */
 	atomic_uint errors;
 	atomic_bool fallback_noticed;
+	atomic_bool space_low;	/* an ENOSPC was seen: one file at a time */
 	mode_t umask;
 	bool is_root;
 	bool register_bufs;	/* pinning the pools fits RLIMIT_MEMLOCK */
@@ -856,6 +861,7 @@ static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 }
 
 static void file_create_tmp(struct worker *w, struct job *j);
+static void space_defer(struct worker *w, struct job *j);
 
 /* Decide, for a regular file with more than one link, whether to copy it
  * or link it to an earlier copy.  Returns true when the job goes on to
@@ -966,6 +972,35 @@ static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 static void file_finish_data(struct worker *w, struct job *j);
 
 /*
+ * Out of space with many files in flight, every one of them can fail,
+ * where cp, writing one file at a time, completes those that fit.  So the
+ * first ENOSPC of a file is not reported: its temp is dropped (freeing its
+ * blocks) and it waits to be retried alone, and from then on each worker
+ * admits new work only when idle.  A second ENOSPC is reported as usual.
+ */
+static void space_defer(struct worker *w, struct job *j)
+{
+	if (j->fslot >= 0) {
+		engine_unfix_pair(w->eng, j->fslot);
+		j->fslot = -1;
+	}
+	if (j->tfd >= 0)
+		close(j->tfd);
+	j->tfd = -1;
+	j->err = 0;
+	j->nospc = false;
+	j->space_retried = true;
+	j->state = J_SPACEWAIT;
+	j->next = NULL;
+	if (w->spacewait_tail)
+		w->spacewait_tail->next = j;
+	else
+		w->spacewait = j;
+	w->spacewait_tail = j;
+	atomic_store(&w->run->space_low, true);
+}
+
+/*
  * --reflink (auto by default, as in cp 9): share the source's extents
  * with FICLONE instead of copying (btrfs, xfs, ...).  No io_uring op
  * exists for it; it is one ioctl, metadata only.  Returns true when the
@@ -1011,6 +1046,10 @@ static bool try_clone(struct worker *w, struct job *j)
 static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_OPENAT);
+	if ((r->res == -ENOSPC || r->res == -EDQUOT) && !j->space_retried) {
+		space_defer(w, j);	/* out of inodes: retry alone */
+		return;
+	}
 	if (r->res < 0) {
 		job_fail(w, j, -r->res, true, "cannot create regular file %s");
 		job_close(w, j);
@@ -1188,6 +1227,10 @@ static void copy_pump(struct worker *w, struct job *j)
 		job_wait_buf(w, j);
 		return;
 	}
+	if (j->nospc && !copy_stop_signal) {
+		space_defer(w, j);
+		return;
+	}
 	if (j->err || copy_stop_signal) {
 		job_close(w, j);
 		return;
@@ -1310,6 +1353,10 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 			 * (links complete in order) and c->got is known. */
 			if (c->pending)
 				return;
+		} else if ((r->res == -ENOSPC || r->res == -EDQUOT) &&
+			   !j->space_retried && !j->err) {
+			j->nospc = true;	/* retried alone: see space_defer */
+			j->err = -r->res;
 		} else if (r->res < 0) {
 			job_fail(w, j, -r->res, true, "error writing %s");
 		} else if (r->res == 0) {
@@ -1972,7 +2019,14 @@ static unsigned fill(struct worker *w)
 		struct dnode *done = NULL;
 		unsigned n, max = 0;
 
-		for (struct job *j = w->free_jobs; j && max < ENTRIES_PER_TAKE;
+		/* After an ENOSPC: parked files first, then one at a time. */
+		if (atomic_load(&run->space_low) &&
+		    (w->eng->inflight || w->spacewait))
+			break;
+		if (atomic_load(&run->space_low))
+			max = 1;
+		for (struct job *j = w->free_jobs;
+		     j && max < ENTRIES_PER_TAKE && !atomic_load(&run->space_low);
 		     j = j->next)
 			max++;
 		pthread_mutex_lock(&run->lock);
@@ -2053,7 +2107,21 @@ static void *worker_main(void *arg)
 			  w->eng->link_rw);
 
 	for (;;) {
-		unsigned admitted = fill(w);
+		unsigned admitted;
+
+		if (w->spacewait && !w->eng->inflight) {
+			struct job *j = w->spacewait;
+
+			w->spacewait = j->next;
+			if (!w->spacewait)
+				w->spacewait_tail = NULL;
+			if (copy_stop_signal)
+				job_close(w, j);
+			else
+				file_create_tmp(w, j);
+			continue;
+		}
+		admitted = fill(w);
 
 		resume_buf_waiters(w);
 		if (w->hlwait)
