@@ -25,10 +25,13 @@ UCP_CPPFLAGS = -D_GNU_SOURCE -DUCP_VERSION='"$(VERSION)"' -Isrc $(URING_CFLAGS)
 UCP_CFLAGS = -std=gnu11 -pthread -Wall -Wextra
 UCP_LDLIBS = $(URING_LIBS) -pthread
 
+# Strict warnings as errors, for developers only: distributions build with
+# compilers we never tried, and a new warning must not break their build.
+DEVELOPER_CFLAGS = -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
+	-Wformat=2 -Wundef -Wvla -Wno-unused-parameter -Wno-format-nonliteral
 ifeq ($(DEVELOPER),1)
-UCP_CFLAGS += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wpointer-arith -Wcast-align -Wwrite-strings -Wformat=2 -Wundef \
-	-Wvla -Wno-unused-parameter -Wno-format-nonliteral
+UCP_CFLAGS += $(DEVELOPER_CFLAGS)
 endif
 ifeq ($(SANITIZE),1)
 UCP_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \

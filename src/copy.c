@@ -171,6 +171,33 @@ struct job {
 	struct chunk chunk[MAX_FILE_CHUNKS];
 };
 
+/* A FIFO of jobs waiting for something (threaded through job->next). */
+struct job_fifo {
+	struct job *head, *tail;
+};
+
+static void fifo_push(struct job_fifo *f, struct job *j)
+{
+	j->next = NULL;
+	if (f->tail)
+		f->tail->next = j;
+	else
+		f->head = j;
+	f->tail = j;
+}
+
+static struct job *fifo_pop(struct job_fifo *f)
+{
+	struct job *j = f->head;
+
+	if (j) {
+		f->head = j->next;
+		if (!f->head)
+			f->tail = NULL;
+	}
+	return j;
+}
+
 struct worker {
 	struct copy_run *run;
 	unsigned id;
@@ -179,9 +206,9 @@ struct worker {
 	struct req *reqs, *free_reqs;
 	struct job *jobs, *free_jobs;
 	unsigned active_jobs;
-	struct job *bufwait, *bufwait_tail;
+	struct job_fifo bufwait;	/* waiting for a buffer */
 	struct job *hlwait;	/* parked on a hard-link group */
-	struct job *spacewait, *spacewait_tail; /* parked after ENOSPC */
+	struct job_fifo spacewait;	/* parked after ENOSPC */
 	struct bufpool bp;
 	unsigned tmp_counter;
 	int engine_err;
@@ -598,12 +625,18 @@ static void job_finish(struct worker *w, struct job *j)
 }
 
 /* Close what the job holds and finish once the closes complete. */
-static void job_close(struct worker *w, struct job *j)
+/* Give back the job's fixed-file slots, if it holds any. */
+static void job_unfix(struct worker *w, struct job *j)
 {
 	if (j->fslot >= 0) {
 		engine_unfix_pair(w->eng, j->fslot);
 		j->fslot = -1;
 	}
+}
+
+static void job_close(struct worker *w, struct job *j)
+{
+	job_unfix(w, j);
 	j->state = J_CLOSE;
 	if (j->sfd >= 0) {
 		struct req *r = req_get(w, j, OP_CLOSE);
@@ -635,22 +668,14 @@ static bool check_existing(struct worker *w, struct job *j);
 static void job_wait_buf(struct worker *w, struct job *j)
 {
 	j->waiting_buf = true;
-	j->next = NULL;
-	if (w->bufwait_tail)
-		w->bufwait_tail->next = j;
-	else
-		w->bufwait = j;
-	w->bufwait_tail = j;
+	fifo_push(&w->bufwait, j);
 }
 
 static void resume_buf_waiters(struct worker *w)
 {
-	while (w->bufwait && w->bp.nfree) {
-		struct job *j = w->bufwait;
+	while (w->bufwait.head && w->bp.nfree) {
+		struct job *j = fifo_pop(&w->bufwait);
 
-		w->bufwait = j->next;
-		if (!w->bufwait)
-			w->bufwait_tail = NULL;
 		j->waiting_buf = false;
 		if (j->state == J_COPY)
 			copy_pump(w, j);
@@ -980,10 +1005,7 @@ static void file_finish_data(struct worker *w, struct job *j);
  */
 static void space_defer(struct worker *w, struct job *j)
 {
-	if (j->fslot >= 0) {
-		engine_unfix_pair(w->eng, j->fslot);
-		j->fslot = -1;
-	}
+	job_unfix(w, j);
 	if (j->tfd >= 0)
 		close(j->tfd);
 	j->tfd = -1;
@@ -991,12 +1013,7 @@ static void space_defer(struct worker *w, struct job *j)
 	j->nospc = false;
 	j->space_retried = true;
 	j->state = J_SPACEWAIT;
-	j->next = NULL;
-	if (w->spacewait_tail)
-		w->spacewait_tail->next = j;
-	else
-		w->spacewait = j;
-	w->spacewait_tail = j;
+	fifo_push(&w->spacewait, j);
 	atomic_store(&w->run->space_low, true);
 }
 
@@ -1197,7 +1214,7 @@ static void copy_pump(struct worker *w, struct job *j)
 
 		/* The first buffer waits its turn; more are taken only when
 		 * nobody is waiting, so small files are never starved. */
-		if (!w->bp.nfree || (j->nchunks && w->bufwait))
+		if (!w->bp.nfree || (j->nchunks && w->bufwait.head))
 			break;
 		for (ci = 0; j->chunk[ci].buf >= 0; ci++)
 			;
@@ -2021,7 +2038,7 @@ static unsigned fill(struct worker *w)
 
 		/* After an ENOSPC: parked files first, then one at a time. */
 		if (atomic_load(&run->space_low) &&
-		    (w->eng->inflight || w->spacewait))
+		    (w->eng->inflight || w->spacewait.head))
 			break;
 		if (atomic_load(&run->space_low))
 			max = 1;
@@ -2109,12 +2126,9 @@ static void *worker_main(void *arg)
 	for (;;) {
 		unsigned admitted;
 
-		if (w->spacewait && !w->eng->inflight) {
-			struct job *j = w->spacewait;
+		if (w->spacewait.head && !w->eng->inflight) {
+			struct job *j = fifo_pop(&w->spacewait);
 
-			w->spacewait = j->next;
-			if (!w->spacewait)
-				w->spacewait_tail = NULL;
 			if (copy_stop_signal)
 				job_close(w, j);
 			else
@@ -2142,7 +2156,7 @@ static void *worker_main(void *arg)
 			 * cannot happen: a buffer holder has I/O in flight.
 			 * Jobs parked on a hard-link group wait for another
 			 * worker's copy: give it the CPU. */
-			assert(!w->bufwait);
+			assert(!w->bufwait.head);
 			if (w->hlwait)
 				sched_yield();
 			continue;
