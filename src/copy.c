@@ -87,9 +87,7 @@ struct dnode {
 	atomic_int refs;	/* listing + entries in flight */
 	bool fresh;		/* made by this run: no entry can exist yet */
 	bool root;		/* a command-line operand: one entry */
-	bool root_taken;
 	bool follow;		/* root: dereference a symlink source */
-	bool eof;		/* getdents64 returned 0 */
 	bool fix_mode;		/* apply final_mode when the last entry ends */
 	bool meta;		/* apply stx's attributes then (--preserve) */
 	uint64_t ddev;		/* device of the destination directory */
@@ -145,8 +143,6 @@ struct job {
 	unsigned char dtype;
 	bool dst_exists;	/* replace: publish via temp name + rename */
 	bool keep_dst_mode;	/* cp: overwriting keeps the file's mode */
-	bool waiting_buf;
-	bool link_buf;		/* chunk[0].buf holds a symlink target */
 	bool checked;		/* check_existing() has run */
 	int sfd, tfd;
 	int fslot;		/* fixed-file slots (sfd, tfd) or -1 */
@@ -531,7 +527,6 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 		return 0;
 	if (d->root) {
 		run->stack = d->next;
-		d->root_taken = true;
 		atomic_fetch_add(&d->refs, 1);
 		out[0].dir = d;
 		out[0].type = DT_UNKNOWN;
@@ -564,7 +559,6 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 					atomic_fetch_add(&run->errors, 1);
 				}
 				run->stack = d->next;
-				d->eof = true;
 				*done_dir = d;
 				break;
 			}
@@ -601,7 +595,6 @@ static void job_release_bufs(struct worker *w, struct job *j)
 		}
 	}
 	j->nchunks = 0;
-	j->link_buf = false;
 }
 
 static void job_finish(struct worker *w, struct job *j)
@@ -667,7 +660,6 @@ static bool check_existing(struct worker *w, struct job *j);
 /* Wait for a free buffer; resumed by buf_release(). */
 static void job_wait_buf(struct worker *w, struct job *j)
 {
-	j->waiting_buf = true;
 	fifo_push(&w->bufwait, j);
 }
 
@@ -676,7 +668,6 @@ static void resume_buf_waiters(struct worker *w)
 	while (w->bufwait.head && w->bp.nfree) {
 		struct job *j = fifo_pop(&w->bufwait);
 
-		j->waiting_buf = false;
 		if (j->state == J_COPY)
 			copy_pump(w, j);
 		else
@@ -1673,7 +1664,6 @@ static void symlink_start(struct worker *w, struct job *j)
 		return;
 	}
 	j->chunk[0].buf = bufpool_get(&w->bp);
-	j->link_buf = true;
 	symlink_create(w, j);
 }
 
