@@ -23,7 +23,7 @@ URING_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
 # user or a distribution stay in charge of optimisation and hardening.
 UCP_CPPFLAGS = -D_GNU_SOURCE -DUCP_VERSION='"$(VERSION)"' -Isrc $(URING_CFLAGS)
 UCP_CFLAGS = -std=gnu11 -pthread -Wall -Wextra
-UCP_LDLIBS = $(URING_LIBS) -pthread
+UCP_LDLIBS = $(URING_LIBS) -lxxhash -pthread
 
 # Strict warnings as errors, for developers only: distributions build with
 # compilers we never tried, and a new warning must not break their build.
@@ -41,15 +41,16 @@ endif
 
 SRCS = src/main.c src/opts.c src/log.c src/copy.c src/engine.c \
 	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c \
-	src/meta.c
+	src/meta.c src/sync.c src/filter.c
 OBJS = $(SRCS:.c=.o)
 HDRS = $(wildcard src/*.h)
 
 UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
 	tests/unit/test_pathbuf tests/unit/test_engine_sync \
-	tests/unit/test_engine_ring
+	tests/unit/test_engine_ring tests/unit/test_filter
+UNIT_DEPS_test_filter = src/filter.o
 UNIT_DEPS_test_log = src/log.o src/pathbuf.o
-UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o
+UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o src/filter.o
 UNIT_DEPS_test_pathbuf = src/pathbuf.o
 ENGINE_OBJS = src/engine.o src/engine_ring.o src/engine_sync.o src/bufpool.o
 UNIT_DEPS_test_engine_sync = $(ENGINE_OBJS)
@@ -90,7 +91,7 @@ deps:
 	@echo "Fedora: dnf install gcc make pkgconf-pkg-config liburing-devel rsync attr acl python3"
 	@echo "Arch:   pacman -S --needed gcc make pkgconf liburing rsync attr acl python"
 
-DEB_DEPS = build-essential pkg-config liburing-dev rsync attr acl python3 time \
+DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev rsync attr acl python3 time \
 	xfsprogs btrfs-progs e2fsprogs mandoc
 
 install: ucp

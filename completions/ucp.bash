@@ -11,6 +11,18 @@ _ucp()
 		;;
 	esac
 	case $cur in
+	--link-dest=* | --backup-dir=*)
+		cur=${cur#*=}
+		_filedir -d
+		return
+		;;
+	--files-from=* | --exclude-from=* | --include-from=*)
+		cur=${cur#*=}
+		_filedir
+		return
+		;;
+	esac
+	case $cur in
 	--reflink=*)
 		COMPREPLY=($(compgen -P --reflink= -W 'auto always never' -- "${cur#*=}"))
 		return
@@ -35,7 +47,14 @@ _ucp()
 			--preserve= --recursive --reflink --reflink= --remove-destination
 			--strip-trailing-slashes --target-directory= --update --update=
 			--verbose --version -a -d -f -H -i -L -l -n -P -p -R -r -T -t -u
-			-v -x -Z' -- "$cur"))
+			-v -x -Z --sync --backup --backup-dir= --checksum --delete
+			--delete-after --delete-before --delete-during --delete-excluded
+			--dry-run --exclude= --exclude-from= --existing --files-from=
+			--filter= --from0 --ignore-errors --ignore-existing
+			--ignore-times --include= --include-from= --inplace
+			--itemize-changes --link-dest= --max-delete= --max-size=
+			--min-size= --modify-window= --size-only --stats --suffix=
+			-b -S' -- "$cur"))
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
 		return
 	fi

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "meta.h"
 #include "pathbuf.h"
+#include "sync.h"
 
 #define MAX_FILE_CHUNKS 16
 #define DENTS_BUF 32768
@@ -100,6 +101,12 @@ struct dnode {
 	char *root_name, *root_dname;
 	char *dents;		/* getdents64 buffer while listing */
 	int dpos, dlen;
+	/* --sync */
+	char *rel;		/* path below the root ("" for the root) */
+	int ldfd;		/* the same directory under --link-dest, or -1 */
+	bool dry;		/* --dry-run: the destination does not exist */
+	bool sync_attrs;	/* existed: fix what differs when done */
+	struct nameset *seen;	/* --delete: the source's names */
 };
 
 struct chunk {
@@ -159,6 +166,9 @@ struct job {
 	bool planned_all, changed;
 	bool sparse;		/* has holes: read only the data extents */
 	bool cloned;		/* FICLONE shared the data */
+	bool inplace;		/* --inplace: tfd is the destination itself */
+	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
+	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
 	unsigned wb_pending;	/* SYNC_RANGE reqs in flight */
 	unsigned nchunks;
@@ -252,6 +262,7 @@ struct hlink {
 	int dfd;		/* dup of the first copy's directory */
 	unsigned left;		/* other links still expected */
 	unsigned users;		/* LINKATs in flight */
+	char *rel;		/* --sync: the first copy's path, for -i */
 	char name[NAME_MAX + 1];
 };
 
@@ -324,9 +335,60 @@ job_fail(struct worker *w, struct job *j, int err, bool which_dst,
 	if (copy_stop_signal)
 		return;
 	p = which_dst ? dst_disp(j) : src_disp(j);
+	if (w->run->cfg.sync && !which_dst && err == ENOENT) {
+		/* Listed, then gone: rsync's "vanished", not a failure. */
+		log_error(0, "file has vanished: %s", log_quote(p ? p : j->name));
+		atomic_fetch_add(&w->run->cfg.sync->vanished, 1);
+		free(p);
+		return;
+	}
 	log_error(err, fmt, log_quote(p ? p : j->name));
 	free(p);
+	/* A source that could not be read fully must not drive deletions. */
+	if (w->run->cfg.sync && !which_dst)
+		atomic_store(&w->run->cfg.sync->io_error, true);
 	atomic_fetch_add(&w->run->errors, 1);
+}
+
+/* --sync: the entry's path below the root, for -v/-i (malloc'd). */
+static char *job_rel(const struct job *j)
+{
+	const struct dnode *d = j->dir;
+
+	if (d->root || !d->rel)
+		return strdup("");
+	return *d->rel ? path_join(d->rel, j->name) : strdup(j->name);
+}
+
+/* --sync: print the entry's line for -v/-i (extra: " -> target"...). */
+static void job_report(struct worker *w, struct job *j, const char *extra)
+{
+	struct sync_state *ss = w->run->cfg.sync;
+	char *rel;
+
+	if (!ss->o->itemize && !w->run->cfg.verbose)
+		return;
+	if (!ss->o->itemize && !S_ISDIR(j->stx.stx_mode) &&
+	    !(j->items & (ITEM_XFER | ITEM_NEW | ITEM_LOCAL | ITEM_HLINK)))
+		return;
+	if (!extra && S_ISLNK(j->stx.stx_mode)) {
+		char t[PATH_MAX + 4] = " -> ";
+		ssize_t n = readlinkat(j->dir->sfd, j->name, t + 4, PATH_MAX - 1);
+
+		if (n >= 0) {
+			t[n + 4] = 0;
+			snprintf(t + 4, PATH_MAX, "%s", log_escape(t + 4));
+			rel = job_rel(j);
+			if (rel)
+				sync_report(ss, j->items, j->stx.stx_mode, rel, t);
+			free(rel);
+			return;
+		}
+	}
+	rel = job_rel(j);
+	if (rel)
+		sync_report(ss, j->items, j->stx.stx_mode, rel, extra);
+	free(rel);
 }
 
 /* A failure whose message names both paths (e.g. "are the same file"). */
@@ -420,7 +482,23 @@ static void req_submit(struct worker *w, struct job *j, struct req *r)
 
 static void dnode_free(struct copy_run *run, struct dnode *d)
 {
-	if (d->meta && d->dfd >= 0) {
+	if (d->sync_attrs && d->dfd >= 0 && !run->cfg.sync->o->dry_run) {
+		struct statx now;
+		const char *what = NULL;
+		unsigned diff;
+		int err = 0;
+
+		/* Entries made or deleted in it changed its times. */
+		if (statx(d->dfd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &now) < 0)
+			err = errno, what = "cannot stat %s";
+		else if ((diff = sync_diff(run->cfg.sync, &d->stx, &now)) != 0)
+			err = sync_fix_attrs(run->cfg.sync, d->dfd, ".", &d->stx,
+					     diff, &what);
+		if (err) {
+			log_error(err, what, log_quote(d->dpath));
+			atomic_fetch_add(&run->errors, 1);
+		}
+	} else if (d->meta && d->dfd >= 0) {
 		struct meta_result res;
 
 		meta_apply_fd(d->dfd, d->sfd, &d->stx, run->cfg.preserve,
@@ -437,6 +515,10 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 		close(d->sfd);
 	if (d->dfd >= 0)
 		close(d->dfd);
+	if (d->ldfd >= 0)
+		close(d->ldfd);
+	nameset_free(d->seen);
+	free(d->rel);
 	anc_put(d->anc);
 	free(d->root_base);
 	free(d->spath);
@@ -464,7 +546,7 @@ static struct dnode *dnode_new(struct copy_run *run)
 
 	if (!d)
 		return NULL;
-	d->sfd = d->dfd = -1;
+	d->sfd = d->dfd = d->ldfd = -1;
 	atomic_init(&d->refs, 1);	/* the listing */
 	atomic_fetch_add(&run->active, 1);
 	return d;
@@ -516,6 +598,44 @@ struct entry {
 	const char *name;	/* into dents, or the root's name */
 };
 
+/*
+ * --sync: is this entry of d part of the transfer (filters, --files-from)?
+ * Entries that are get into d's name set for --delete.  Under run->lock.
+ */
+static bool sync_take(struct copy_run *run, struct dnode *d,
+		      struct linux_dirent64 *de)
+{
+	struct sync_state *ss = run->cfg.sync;
+	bool filtered = ss->o->filters.n || ss->only;
+
+	if (filtered) {
+		char buf[PATH_MAX];
+		bool is_dir = de->d_type == DT_DIR;
+		int n = snprintf(buf, sizeof(buf), "%s%s%s", d->rel,
+				 *d->rel ? "/" : "", de->d_name);
+
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat sb;
+
+			is_dir = !fstatat(d->sfd, de->d_name, &sb,
+					  AT_SYMLINK_NOFOLLOW) &&
+				 S_ISDIR(sb.st_mode);
+		}
+		/* Deeper than PATH_MAX below the root: rules with a path
+		 * cannot be told apart there; the name alone decides. */
+		if (!sync_included(ss, n < (int)sizeof(buf) ? buf : de->d_name,
+				   is_dir))
+			return false;
+	}
+	if (d->seen && nameset_add(d->seen, de->d_name) < 0) {
+		nameset_free(d->seen);
+		d->seen = NULL;
+		log_error(ENOMEM, "not deleting in %s", log_quote(d->dpath));
+		atomic_fetch_add(&run->errors, 1);
+	}
+	return true;
+}
+
 static unsigned take_entries(struct copy_run *run, struct entry *out,
 			     unsigned max, struct dnode **done_dir)
 {
@@ -557,6 +677,13 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 						  "cannot read directory %s",
 						  log_quote(d->spath));
 					atomic_fetch_add(&run->errors, 1);
+					/* A partial listing: nothing in
+					 * it may be deleted. */
+					nameset_free(d->seen);
+					d->seen = NULL;
+					if (run->cfg.sync)
+						atomic_store(&run->cfg.sync->io_error,
+							     true);
 				}
 				run->stack = d->next;
 				*done_dir = d;
@@ -570,6 +697,8 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 		if (de->d_name[0] == '.' &&
 		    (!de->d_name[1] ||
 		     (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (d->rel && !sync_take(run, d, de))
 			continue;
 		atomic_fetch_add(&d->refs, 1);
 		out[n].dir = d;
@@ -693,6 +822,7 @@ static const char *publish_name(struct worker *w, struct job *j)
 }
 
 static void file_rename(struct worker *w, struct job *j);
+static void job_unlink_tmp(struct worker *w, struct job *j);
 
 /* The entry exists under publish_name(): move it into place, or done. */
 static void hl_published(struct copy_run *run, struct job *j);
@@ -700,8 +830,25 @@ static void hl_published(struct copy_run *run, struct job *j);
 /* The entry is at its final name. */
 static void entry_published(struct worker *w, struct job *j)
 {
-	if (w->run->cfg.verbose)
+	struct sync_state *ss = w->run->cfg.sync;
+
+	if (ss) {
+		char *extra = NULL;
+
+		if (S_ISREG(j->stx.stx_mode) && (j->items & ITEM_XFER)) {
+			atomic_fetch_add(&ss->xfer_files, 1);
+			atomic_fetch_add(&ss->xfer_size, j->stx.stx_size);
+		}
+		if (j->items & ITEM_HLINK)
+			extra = j->hl && j->hl->rel ?
+					malloc(strlen(j->hl->rel) + 5) : NULL;
+		if (extra)
+			sprintf(extra, " => %s", j->hl->rel);
+		job_report(w, j, extra);
+		free(extra);
+	} else if (w->run->cfg.verbose) {
 		verbose_line(j);
+	}
 	if (j->hl_first)
 		hl_published(w->run, j);
 	job_close(w, j);
@@ -725,6 +872,18 @@ static void entry_created(struct worker *w, struct job *j)
 
 			report_meta(run, d ? d : j->dname, &res);
 			free(d);
+		}
+	}
+	if (j->dst_exists && run->cfg.sync && run->cfg.sync->o->backup) {
+		char *rel = job_rel(j);
+		int err = rel ? sync_backup(run->cfg.sync, j->dir->dfd, j->dname,
+					    rel, false) : ENOMEM;
+
+		free(rel);
+		if (err) {
+			job_fail(w, j, err, true, "cannot back up %s");
+			job_unlink_tmp(w, j);
+			return;
 		}
 	}
 	if (j->dst_exists) {
@@ -796,6 +955,8 @@ static void hl_published(struct copy_run *run, struct job *j)
 	e->dfd = fcntl(j->dir->dfd, F_DUPFD_CLOEXEC, 0);
 	snprintf(e->name, sizeof(e->name), "%s", j->dname);
 	e->state = e->dfd >= 0 ? HL_DONE : HL_FAILED;
+	if (run->cfg.sync && !e->rel)
+		e->rel = job_rel(j);
 	j->hl_first = false;
 	j->hl = NULL;
 	pthread_mutex_unlock(&run->hl_lock);
@@ -826,6 +987,8 @@ static void hl_link(struct worker *w, struct job *j)
 
 	j->state = J_HLINK;
 	j->linked = true;
+	j->items = j->dst_exists ? (j->items & ~ITEM_XFER) | ITEM_HLINK :
+				   ITEM_HLINK | ITEM_NEW;
 	r->fd = j->hl->dfd;
 	r->path = j->hl->name;
 	r->fd2 = j->dir->dfd;
@@ -900,6 +1063,8 @@ static bool hl_start(struct worker *w, struct job *j)
 	return true;
 }
 
+static bool sync_hl_unchanged(struct worker *w, struct job *j);
+
 /* Retry the jobs parked on groups whose first copy was running. */
 static void resume_hl_waiters(struct worker *w)
 {
@@ -910,8 +1075,12 @@ static void resume_hl_waiters(struct worker *w)
 		struct job *j = list;
 
 		list = j->next;
-		if (hl_start(w, j))
+		if (j->hl_relink) {
+			if (!sync_hl_unchanged(w, j))
+				job_close(w, j);
+		} else if (hl_start(w, j)) {
 			file_create_tmp(w, j);
+		}
 	}
 }
 
@@ -931,6 +1100,13 @@ static void file_create_tmp(struct worker *w, struct job *j)
 	r->path = ".";
 	r->oflags = O_TMPFILE | O_WRONLY | O_CLOEXEC;
 	r->mode = mode;
+	if (w->run->cfg.sync && w->run->cfg.sync->o->inplace && j->dst_exists &&
+	    S_ISREG(j->dstx.stx_mode)) {
+		/* --inplace: write over the file itself (not atomic). */
+		j->inplace = true;
+		r->path = j->dname;
+		r->oflags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	}
 	req_submit(w, j, r);
 }
 
@@ -976,7 +1152,8 @@ static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	if (!check_existing(w, j)) {
-		job_close(w, j);
+		if (j->state == J_FSTAT)	/* not parked or linking */
+			job_close(w, j);
 		return;
 	}
 	if ((w->run->cfg.preserve & PRESERVE_LINKS) && j->stx.stx_nlink > 1 &&
@@ -1081,7 +1258,7 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	j->changed = false;
 	/* Fewer blocks than bytes: there are holes (cp's test too).  Dense
 	 * files never pay for the extent lookups. */
-	j->sparse = j->stx.stx_size > 0 &&
+	j->sparse = j->stx.stx_size > 0 && !j->inplace &&
 		    j->stx.stx_blocks * 512 < j->stx.stx_size;
 	j->data_end = j->sparse ? 0 : UINT64_MAX;
 	j->wb_off = 0;
@@ -1257,8 +1434,10 @@ static void file_finish_data(struct worker *w, struct job *j)
 	struct copy_run *run = w->run;
 	uint64_t size = j->stx.stx_size;
 
-	/* Holes are skipped, not written: a trailing one needs the size. */
-	if (j->sparse && !j->cloned && ftruncate(j->tfd, (off_t)size) < 0) {
+	/* Holes are skipped, not written: a trailing one needs the size;
+	 * a file written in place may have been longer. */
+	if (((j->sparse && !j->cloned) || j->inplace) &&
+	    ftruncate(j->tfd, (off_t)size) < 0) {
 		job_fail(w, j, errno, true, "error writing %s");
 		job_close(w, j);
 		return;
@@ -1412,7 +1591,13 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 
 static void file_publish(struct worker *w, struct job *j)
 {
-	struct req *r = req_get(w, j, OP_LINKAT);
+	struct req *r;
+
+	if (j->inplace) {
+		entry_published(w, j);
+		return;
+	}
+	r = req_get(w, j, OP_LINKAT);
 
 	j->state = J_PUBLISH;
 	r->fd = j->tfd;
@@ -1538,6 +1723,232 @@ static bool is_ancestor_or_self(int dirfd, const struct statx *src);
 static void dir_open(struct worker *w, struct job *j);
 static void open_source(struct worker *w, struct job *j, int extra);
 
+/*
+ * --sync: an unchanged file with other links.  The first of its group met
+ * stands for the group; a later one that is not already the same inode at
+ * the destination is relinked to it (its name replaced atomically), as
+ * rsync -H does.  Returns true when the job went on (linking, or parked
+ * until the group's first copy is published).
+ */
+static bool sync_hl_unchanged(struct worker *w, struct job *j)
+{
+	struct stat st;
+
+	switch (hl_claim(w->run, j)) {
+	case HL_FIRST:
+		hl_published(w->run, j);
+		return false;
+	case HL_WAIT:
+		j->hl_relink = true;
+		j->state = J_HLWAIT;
+		j->next = w->hlwait;
+		w->hlwait = j;
+		return true;
+	case HL_LINK:
+		if (fstatat(j->hl->dfd, j->hl->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_ino == j->dstx.stx_ino &&
+		    major(st.st_dev) == j->dstx.stx_dev_major &&
+		    minor(st.st_dev) == j->dstx.stx_dev_minor) {
+			hl_release(w->run, j);
+			return false;
+		}
+		if (w->run->cfg.sync->o->dry_run) {
+			char *extra = j->hl->rel ? malloc(strlen(j->hl->rel) + 5) : NULL;
+
+			j->items = ITEM_HLINK;
+			if (extra)
+				sprintf(extra, " => %s", j->hl->rel);
+			job_report(w, j, extra);
+			free(extra);
+			hl_release(w->run, j);
+			return false;
+		}
+		hl_link(w, j);
+		return true;
+	case HL_COPY:
+		break;
+	}
+	return false;
+}
+
+/* Compare two symlinks' targets: true when they are the same. */
+static bool same_link(struct job *j)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	ssize_t na = readlinkat(j->dir->sfd, j->name, a, sizeof(a));
+	ssize_t nb = readlinkat(j->dir->dfd, j->dname, b, sizeof(b));
+
+	return na >= 0 && na == nb && !memcmp(a, b, (size_t)na);
+}
+
+/*
+ * --sync's decision for an entry whose source is known (j->stx) and whose
+ * destination was looked at (j->dst_exists, j->dstx): skip it, fix only
+ * its attributes, or go on to (re)create it (true).  Sets j->items.
+ */
+static bool sync_check(struct worker *w, struct job *j)
+{
+	struct sync_state *ss = w->run->cfg.sync;
+	const struct sync_opts *o = ss->o;
+	mode_t smode = j->stx.stx_mode;
+	bool dry = o->dry_run;
+	unsigned diff;
+
+	sync_count(ss, smode, S_ISREG(smode) || S_ISLNK(smode) ?
+			      j->stx.stx_size : 0,
+		   !j->dst_exists || (j->dir->root && ss->root_created));
+	if (S_ISREG(smode) && !j->dir->root &&
+	    (j->stx.stx_size > o->max_size || j->stx.stx_size < o->min_size))
+		return false;
+	if (j->dst_exists &&
+	    (S_ISDIR(j->dstx.stx_mode) != S_ISDIR(smode))) {
+		/* A directory where a file goes, or the other way round:
+		 * what is there makes way (a directory only with --delete
+		 * or when empty, as rsync). */
+		bool ddir = S_ISDIR(j->dstx.stx_mode);
+		char *rel, *dd;
+		unsigned f = 0;
+
+		if (o->existing || o->ignore_existing)
+			return false;
+		if (!ddir) {
+			/* A file where a directory goes: replaced, as rsync
+			 * does, without a deletion of its own. */
+			char *rel2 = job_rel(j);
+			int err = dry ? 0 :
+				  o->backup ? (rel2 ? sync_backup(ss, j->dir->dfd,
+								  j->dname, rel2,
+								  true) : ENOMEM) :
+				  unlinkat(j->dir->dfd, j->dname, 0) < 0 ? errno : 0;
+
+			free(rel2);
+			if (err) {
+				job_fail(w, j, err, true, "cannot remove %s");
+				return false;
+			}
+		} else if (o->del == DEL_NONE) {
+			if (!dry && unlinkat(j->dir->dfd, j->dname,
+					     AT_REMOVEDIR) < 0) {
+				job_fail(w, j, errno, true,
+					 "cannot delete non-empty directory: %s");
+				return false;
+			}
+		} else {
+			rel = job_rel(j);
+			dd = j->dir->root ? path_dir(j->dir->dpath) :
+					    strdup(j->dir->dpath);
+			f = rel && dd ? sync_delete_entry(ss, j->dir->dfd,
+							  j->dname, ddir, rel,
+							  dd, false) : 1;
+			free(rel);
+			free(dd);
+		}
+		if (f) {
+			j->err = EIO;
+			atomic_fetch_add(&w->run->errors, f);
+			return false;
+		}
+		j->dst_exists = false;
+	}
+	if (j->dir->root && ss->root_created) {
+		j->items = ITEM_NEW | ITEM_LOCAL;
+		job_report(w, j, NULL);
+		return true;
+	}
+	if (!j->dst_exists) {
+		if (o->existing)
+			return false;
+		j->items = ITEM_NEW | (S_ISREG(smode) ? ITEM_XFER : ITEM_LOCAL);
+		if (S_ISREG(smode) && j->dir->ldfd >= 0 &&
+		    sync_link_dest(ss, j->dir->ldfd, &j->stx, j->dir->sfd,
+				   j->name, j->dir->dfd, j->dname))
+			return false;	/* linked to the earlier snapshot */
+		if (dry) {
+			job_report(w, j, NULL);
+			return S_ISDIR(smode);
+		}
+		return true;
+	}
+	if (o->ignore_existing && !S_ISDIR(smode))
+		return false;
+	if (o->update && !S_ISDIR(smode) &&
+	    (j->dstx.stx_mtime.tv_sec > j->stx.stx_mtime.tv_sec ||
+	     (j->dstx.stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
+	      j->dstx.stx_mtime.tv_nsec > j->stx.stx_mtime.tv_nsec)))
+		return false;	/* newer in DEST */
+	diff = sync_diff(ss, &j->stx, &j->dstx);
+	if ((smode & S_IFMT) != (j->dstx.stx_mode & S_IFMT)) {
+		j->items = ITEM_NEW | (S_ISREG(smode) ? ITEM_XFER : ITEM_LOCAL);
+		goto replace;
+	}
+	switch (smode & S_IFMT) {
+	case S_IFREG: {
+		int err;
+
+		if (sync_same_data(ss, &j->stx, &j->dstx, j->dir->sfd, j->name,
+				   j->dir->dfd, j->dname, &err))
+			break;
+		if (err) {
+			job_fail(w, j, err, false, "cannot read %s");
+			return false;
+		}
+		j->items = ITEM_XFER | diff | (o->checksum ? ITEM_CHECKSUM : 0);
+		goto replace;
+	}
+	case S_IFLNK:
+		if (same_link(j))
+			break;
+		j->items = ITEM_LOCAL | ITEM_CHECKSUM | diff;
+		goto replace;
+	case S_IFCHR:
+	case S_IFBLK:
+		if (j->stx.stx_rdev_major == j->dstx.stx_rdev_major &&
+		    j->stx.stx_rdev_minor == j->dstx.stx_rdev_minor)
+			break;
+		j->items = ITEM_LOCAL | ITEM_CHECKSUM | diff;
+		goto replace;
+	case S_IFDIR:
+		/* Reported now, fixed when its last entry is done. */
+		j->items = diff & ITEM_ATTRS;
+		if (j->items)
+			job_report(w, j, NULL);
+		return true;
+	default:
+		break;
+	}
+	if (S_ISREG(smode) && j->stx.stx_nlink > 1 &&
+	    (w->run->cfg.preserve & PRESERVE_LINKS)) {
+		j->items = 0;
+		if (sync_hl_unchanged(w, j))
+			return false;	/* relinking: the job goes on */
+	}
+	/* The same data: only attributes may need fixing.  Another link of
+	 * the same file may just have fixed them: look again. */
+	if ((diff & ITEM_ATTRS) && j->stx.stx_nlink > 1 &&
+	    statx(j->dir->dfd, j->dname, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+		  &j->dstx) == 0)
+		diff = sync_diff(ss, &j->stx, &j->dstx);
+	j->items = diff & ITEM_ATTRS;
+	if (!j->items)
+		return false;
+	job_report(w, j, NULL);
+	if (!dry) {
+		const char *what = NULL;
+		int err = sync_fix_attrs(ss, j->dir->dfd, j->dname, &j->stx,
+					 j->items, &what);
+
+		if (err)
+			job_fail(w, j, err, true, what);
+	}
+	return false;
+replace:
+	if (dry) {
+		job_report(w, j, NULL);
+		return false;
+	}
+	return true;
+}
+
 /* After the source is known (j->stx), apply cp's rules for an existing
  * destination.  Returns false when the job is over (skipped or failed). */
 static bool check_existing(struct worker *w, struct job *j)
@@ -1546,6 +1957,12 @@ static bool check_existing(struct worker *w, struct job *j)
 	bool src_dir = S_ISDIR(j->stx.stx_mode);
 	bool dst_dir = S_ISDIR(j->dstx.stx_mode);
 
+	if (w->run->cfg.sync) {
+		if (j->checked)
+			return true;
+		j->checked = true;
+		return sync_check(w, j);
+	}
 	if (!j->dst_exists || j->checked)
 		return true;
 	j->checked = true;
@@ -1710,7 +2127,8 @@ static void dir_mkdir(struct worker *w, struct job *j)
 		job_close(w, j);
 		return;
 	}
-	if (j->dst_exists) {
+	if (j->dst_exists ||
+	    (w->run->cfg.sync && w->run->cfg.sync->o->dry_run)) {
 		dir_open(w, j);
 		return;
 	}
@@ -1738,7 +2156,9 @@ static void job_on_mkdir(struct worker *w, struct job *j, struct req *r)
 		job_close(w, j);
 		return;
 	}
-	if (w->run->cfg.verbose)
+	if (w->run->cfg.sync)
+		job_report(w, j, NULL);
+	else if (w->run->cfg.verbose)
 		verbose_line(j);
 	dir_open(w, j);
 }
@@ -1762,12 +2182,47 @@ static void dir_open(struct worker *w, struct job *j)
 
 	j->state = J_OPENDIR;
 	open_source(w, j, O_DIRECTORY);
+	if (!j->dst_exists && w->run->cfg.sync && w->run->cfg.sync->o->dry_run)
+		return;		/* nothing to open on that side */
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
 	r->path = j->dname;
 	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
 	r->tag = 1;
 	req_submit(w, j, r);
+}
+
+/* --sync's state of a directory node made for job j. */
+static int sync_dir_setup(struct copy_run *run, struct job *j, struct dnode *d)
+{
+	struct sync_state *ss = run->cfg.sync;
+	const struct sync_opts *o = ss->o;
+	bool root = j->dir->root;
+
+	d->rel = job_rel(j);
+	if (!d->rel)
+		return -1;
+	d->dry = d->dfd < 0;
+	if (root && ss->root_created)
+		d->fresh = true;
+	if (!d->fresh && !d->dry) {
+		/* Compare, fix only what differs, when it is done. */
+		d->meta = false;
+		d->sync_attrs = true;
+		if (o->del == DEL_DURING && !(d->seen = nameset_new()))
+			return -1;
+	}
+	if (d->dry)
+		d->meta = false;
+	if (root && ss->ld_root >= 0)
+		d->ldfd = strcmp(j->dname, ".") ?
+				  openat(ss->ld_root, j->dname,
+					 O_PATH | O_DIRECTORY | O_CLOEXEC) :
+				  fcntl(ss->ld_root, F_DUPFD_CLOEXEC, 0);
+	else if (!root && j->dir->ldfd >= 0)
+		d->ldfd = openat(j->dir->ldfd, j->name,
+				 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return 0;
 }
 
 static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
@@ -1818,6 +2273,12 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	d->fresh = !j->dst_exists;
 	d->stx = j->stx;
 	d->meta = (run->cfg.preserve & PRESERVE_META) != 0;
+	if (run->cfg.sync && sync_dir_setup(run, j, d) < 0) {
+		dnode_put(run, d);
+		job_fail(w, j, ENOMEM, false, "cannot copy %s");
+		job_close(w, j);
+		return;
+	}
 	if (d->fresh) {
 		mode_t final = j->stx.stx_mode & 01777 & ~run->umask;
 		mode_t made = ((j->stx.stx_mode & 01777) | S_IRWXU) &
@@ -1838,9 +2299,14 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 /* Dispatch on the source's type, known from the listing or a STATX. */
 static void stat_source(struct worker *w, struct job *j)
 {
+	enum jstate before;
 	struct req *r;
 
-	if (j->dtype == DT_REG && !j->deref && !w->run->cfg.hard_link) {
+	/* --sync looks at an existing (or would-be) copy before opening
+	 * the source: an unchanged file is never opened. */
+	if (j->dtype == DT_REG && !j->deref && !w->run->cfg.hard_link &&
+	    !(w->run->cfg.sync &&
+	      (j->dst_exists || j->dir->dry || j->dir->ldfd >= 0))) {
 		file_open(w, j);
 		return;
 	}
@@ -1854,8 +2320,10 @@ static void stat_source(struct worker *w, struct job *j)
 		req_submit(w, j, r);
 		return;
 	}
+	before = j->state;
 	if (!check_existing(w, j)) {
-		job_close(w, j);
+		if (j->state == before)	/* not parked or linking */
+			job_close(w, j);
 		return;
 	}
 	if (w->run->cfg.hard_link && !S_ISDIR(j->stx.stx_mode)) {
@@ -1916,7 +2384,7 @@ static void job_start(struct worker *w, struct job *j)
 {
 	struct req *r;
 
-	if (j->dir->dfd < 0) {
+	if (j->dir->dfd < 0 && !j->dir->dry) {
 		/* The destination's directory could not be opened. */
 		j->state = J_STAT;
 		if (!j->stx.stx_mask) {
@@ -2060,6 +2528,14 @@ static unsigned fill(struct worker *w)
 		atomic_fetch_add(&run->active, n);
 		for (unsigned i = 0; i < n; i++)
 			job_start(w, taken[i]);
+		if (done && done->seen && !copy_stop_signal) {
+			/* --delete (during): the listing is complete. */
+			unsigned f = sync_delete_extras(run->cfg.sync, done->seen,
+							done->dfd, done->rel,
+							done->dpath);
+
+			atomic_fetch_add(&run->errors, f);
+		}
 		if (done)
 			dnode_put(run, done);
 		total += n;
@@ -2376,6 +2852,7 @@ void copy_run_free(struct copy_run *run)
 			run->hl[b] = e->next;
 			if (e->dfd >= 0)
 				close(e->dfd);
+			free(e->rel);
 			free(e);
 		}
 	}

@@ -54,9 +54,11 @@ struct copy_config {
 	unsigned jobs;		/* entries in flight per worker */
 	unsigned overread;	/* test: plan this many chunks past EOF */
 	size_t writeback;	/* start writeback every N bytes (0: off) */
+	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };
 
 struct copy_run;
+struct sync_state;
 
 /* Defaults, then UCP_WORKERS / UCP_TEST_IOSIZE / UCP_TEST_OVERREAD. */
 void copy_config_defaults(struct copy_config *cfg);

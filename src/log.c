@@ -179,11 +179,13 @@ static void slots_key_init(void)
 	pthread_key_create(&slots_key, slots_free);
 }
 
-const char *log_quote(const char *name)
+/* Format name with fn into one of the calling thread's slots. */
+static const char *quote_slot(size_t (*fn)(char *, size_t, const char *),
+			      const char *name)
 {
 	int saved_errno = errno;
 	struct qslots *q = tls_slots;
-	size_t need = log_quote_buf(NULL, 0, name) + 1;
+	size_t need = fn(NULL, 0, name) + 1;
 	unsigned i;
 
 	if (!q) {
@@ -207,9 +209,59 @@ const char *log_quote(const char *name)
 		q->slot[i] = p;
 		q->cap[i] = need;
 	}
-	log_quote_buf(q->slot[i], q->cap[i], name);
+	fn(q->slot[i], q->cap[i], name);
 	errno = saved_errno;
 	return q->slot[i];
+}
+
+const char *log_quote(const char *name)
+{
+	return quote_slot(log_quote_buf, name);
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 :
+		   s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+size_t log_escape_buf(char *out, size_t size, const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t len = 0;
+
+	while (*s) {
+		char tmp[8];
+		size_t n = *s >= 0x80 ? utf8_len(s) : 1;
+		const char *piece = (const char *)s;
+
+		if (*s < 0x20 || *s == 0x7f || !n ||
+		    (*s == '\\' && s[1] == '#')) {
+			snprintf(tmp, sizeof(tmp), "\\#%03o", *s);
+			piece = tmp;
+			n = strlen(tmp);
+			s++;
+		} else {
+			s += n;
+		}
+		for (size_t i = 0; i < n; i++, len++)
+			if (len + 1 < size)
+				out[len] = piece[i];
+	}
+	if (size)
+		out[len < size ? len : size - 1] = 0;
+	return len;
+}
+
+const char *log_escape(const char *name)
+{
+	return quote_slot(log_escape_buf, name);
 }
 
 static void write_all(int fd, const char *p, size_t n)

@@ -34,6 +34,14 @@ const char *log_quote(const char *name);
  * needs (excluding the NUL), like snprintf. */
 size_t log_quote_buf(char *out, size_t size, const char *name);
 
+/*
+ * A name as rsync prints it in lists (--sync's -v and --itemize-changes):
+ * as is, except control bytes, invalid UTF-8 and a "\#" sequence, which
+ * become "\#ooo" (octal).  Same slots as log_quote().
+ */
+const char *log_escape(const char *name);
+size_t log_escape_buf(char *out, size_t size, const char *name);
+
 /* "<prog>: <fmt...>[: strerror(err)]\n"; err 0 omits the suffix.
  * err is a positive errno value. */
 void log_error(int err, const char *fmt, ...)

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "opts.h"
 #include "pathbuf.h"
+#include "sync.h"
 
 extern volatile sig_atomic_t copy_stop_signal;
 
@@ -105,11 +106,296 @@ fail:
 	return false;
 }
 
+/* rsync's exit codes, for --sync. */
+enum {
+	RERR_SYNTAX = 1, RERR_FILEIO = 11, RERR_SIGNAL = 20, RERR_PARTIAL = 23,
+	RERR_VANISHED = 24, RERR_DEL_LIMIT = 25,
+};
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* --files-from: each listed path and the directories leading to it. */
+static int load_files_from(struct sync_state *ss, const struct sync_opts *so)
+{
+	FILE *f = strcmp(so->files_from, "-") ? fopen(so->files_from, "re") :
+						 stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = 0;
+
+	if (!f || !(ss->only = nameset_new())) {
+		log_error(errno, "cannot read %s", log_quote(so->files_from));
+		if (f && f != stdin)
+			fclose(f);
+		return -1;
+	}
+	while ((n = getdelim(&line, &cap, so->from0 ? '\0' : '\n', f)) > 0) {
+		char *p = line;
+
+		if (p[n - 1] == (so->from0 ? '\0' : '\n'))
+			p[--n] = 0;
+		while (!strncmp(p, "./", 2) || *p == '/')
+			p += *p == '/' ? 1 : 2;
+		n = (ssize_t)strlen(p);
+		while (n > 0 && p[n - 1] == '/')
+			p[--n] = 0;
+		if (!*p || !strcmp(p, "."))
+			continue;
+		/* "a/b/c" brings "a" and "a/b" along (rsync's implied
+		 * directories). */
+		for (char *s = p; ret == 0; s++) {
+			if (*s == '/' || !*s) {
+				char c = *s;
+
+				*s = 0;
+				ret = nameset_add(ss->only, p);
+				*s = c;
+			}
+			if (!*s)
+				break;
+		}
+		if (ret < 0)
+			break;
+	}
+	if (ret < 0 || ferror(f)) {
+		log_error(errno ? errno : EIO, "cannot read %s",
+			  log_quote(so->files_from));
+		ret = -1;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
+static int open_dir_fd(const char *path)
+{
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * --sync SRC... DEST.  One directory SRC: DEST becomes a mirror of its
+ * contents (rsync -a SRC/ DEST/, the trailing slashes not needed).
+ * Several SRCs, or a file: each goes to DEST/NAME (DEST a directory).
+ */
+static int run_sync(struct opts *o)
+{
+	struct sync_state ss;
+	struct copy_config cfg;
+	struct copy_run *run = NULL;
+	const struct sync_opts *so = &o->sync;
+	const char *dst = o->ops[o->nops - 1];
+	int nsrc = o->nops - 1, dstfd = -1, signo = 0, ret;
+	unsigned failed = 0;
+	bool single_dir = false;
+	struct stat st;
+
+	if (o->nops < 2) {
+		if (o->nops == 0)
+			log_usage_error("missing file operand");
+		else
+			log_usage_error("missing destination file operand "
+					"after %s", log_quote(o->ops[0]));
+		return RERR_SYNTAX;
+	}
+	sync_state_init(&ss, so, geteuid() == 0);
+	ss.verbose = o->verbose;
+	if (so->files_from && load_files_from(&ss, so) < 0) {
+		sync_state_fini(&ss);
+		return RERR_FILEIO;
+	}
+	if (nsrc == 1 && stat(o->ops[0], &st) == 0 && S_ISDIR(st.st_mode))
+		single_dir = true;
+
+	/* DEST: made when missing (its parent must exist), as rsync. */
+	dstfd = open_dir_fd(dst);
+	if (dstfd < 0 && errno == ENOENT && (single_dir || nsrc > 1)) {
+		if (!so->dry_run && mkdir(dst, 0777) < 0) {
+			log_error(errno, "cannot create directory %s",
+				  log_quote(dst));
+			sync_state_fini(&ss);
+			return RERR_FILEIO;
+		}
+		if (o->verbose || so->itemize)
+			log_out("created directory %s", log_escape(dst));
+		ss.root_created = true;
+		dstfd = so->dry_run ? -1 : open_dir_fd(dst);
+		if (dstfd < 0 && !so->dry_run) {
+			log_error(errno, "cannot open directory %s",
+				  log_quote(dst));
+			sync_state_fini(&ss);
+			return RERR_FILEIO;
+		}
+	} else if (dstfd < 0 && errno != ENOENT && errno != ENOTDIR) {
+		log_error(errno, "cannot open directory %s", log_quote(dst));
+		sync_state_fini(&ss);
+		return RERR_FILEIO;
+	} else if (dstfd < 0 && nsrc > 1) {
+		log_error(ENOTDIR, "target %s", log_quote(dst));
+		sync_state_fini(&ss);
+		return RERR_FILEIO;
+	}
+	ss.dst_root = dstfd;
+	ss.dst_root_disp = dst;
+	if (so->link_dest && dstfd >= 0) {
+		ss.ld_root = openat(dstfd, so->link_dest,
+				    O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ss.ld_root < 0)
+			log_error(errno, "warning: --link-dest %s unusable",
+				  log_quote(so->link_dest));
+	}
+
+	copy_config_defaults(&cfg);
+	cfg.verbose = o->verbose;
+	cfg.recursive = true;
+	cfg.preserve = o->preserve;
+	cfg.require_preserve = true;
+	cfg.reflink = o->reflink;
+	cfg.deref_all = o->deref == DEREF_ALWAYS;
+	cfg.one_fs = o->one_fs;
+	cfg.sync = &ss;
+	ret = copy_run_new(&run, &cfg);
+	if (ret < 0) {
+		log_error(-ret, "cannot start");
+		if (dstfd >= 0)
+			close(dstfd);
+		sync_state_fini(&ss);
+		return RERR_FILEIO;
+	}
+	install_signals();
+
+	for (int i = 0; i < nsrc; i++) {
+		const char *src = o->ops[i];
+		char *sname = path_base(src), *sdir = path_dir(src);
+		bool is_dir = stat(src, &st) == 0 && S_ISDIR(st.st_mode);
+		int sfd, dfd;
+
+		if (lstat(src, &st) < 0 && stat(src, &st) < 0) {
+			log_error(errno, "cannot stat %s", log_quote(src));
+			atomic_store(&ss.io_error, true);
+			failed++;
+		} else if (!sname || !sdir) {
+			log_error(ENOMEM, "cannot copy %s", log_quote(src));
+			failed++;
+		} else if (single_dir) {
+			/* SRC itself to DEST itself ("." in both). */
+			sfd = open_dir_path(src);
+			if (sfd < 0) {
+				log_error(-sfd, "cannot open directory %s",
+					  log_quote(src));
+				atomic_store(&ss.io_error, true);
+				failed++;
+			} else {
+				if (so->del == DEL_BEFORE && dstfd >= 0) {
+					int rfd = open_dir_fd(src);
+
+					if (rfd >= 0)
+						sync_scan_source(&ss, rfd, "",
+								 src);
+					if (rfd >= 0 && sync_may_delete(&ss))
+						failed += sync_delete_pass(
+							&ss, rfd, dstfd, "",
+							src, dst);
+					if (rfd >= 0)
+						close(rfd);
+				}
+				if (dstfd >= 0) {
+					dfd = fcntl(dstfd, F_DUPFD_CLOEXEC, 0);
+					ret = copy_run_add(run, sfd, ".", src, src,
+							   dfd, ".", dst, true,
+							   true);
+				} else {
+					char *pd = path_dir(dst), *bd = path_base(dst);
+
+					dfd = pd ? open_dir_path(pd) : -ENOMEM;
+					ret = bd ? copy_run_add(run, sfd, ".", src,
+								src, dfd, bd, dst,
+								true, true) :
+						   -ENOMEM;
+					free(pd);
+					free(bd);
+				}
+				if (ret < 0) {
+					log_error(-ret, "cannot copy %s",
+						  log_quote(src));
+					failed++;
+				}
+			}
+		} else {
+			/* Into DEST (a directory) under its own name, or a
+			 * single file to the name DEST. */
+			char *disp = dstfd >= 0 || so->dry_run ?
+					     path_join(dst, sname) : strdup(dst);
+			char *pd = path_dir(dst), *bd = path_base(dst);
+			bool into = dstfd >= 0 || (so->dry_run && nsrc > 1);
+
+			sfd = is_dir ? open_dir_path(src) : open_dir_path(sdir);
+			if (into && dstfd >= 0)
+				dfd = fcntl(dstfd, F_DUPFD_CLOEXEC, 0);
+			else
+				dfd = open_dir_path(into ? dst : pd ? pd : ".");
+			if (sfd < 0 || !disp || !pd || !bd) {
+				log_error(sfd < 0 ? -sfd : ENOMEM,
+					  "cannot open %s", log_quote(src));
+				atomic_store(&ss.io_error, true);
+				if (dfd >= 0)
+					close(dfd);
+				failed++;
+			} else if ((ret = copy_run_add(run, sfd,
+						       is_dir ? "." : sname, src,
+						       src, dfd,
+						       into ? sname : bd, disp,
+						       true, is_dir)) < 0) {
+				log_error(-ret, "cannot copy %s", log_quote(src));
+				failed++;
+			}
+			free(disp);
+			free(pd);
+			free(bd);
+		}
+		free(sname);
+		free(sdir);
+	}
+
+	failed += copy_run_exec(run, &signo);
+	copy_run_free(run);
+	if (!signo && so->del == DEL_AFTER && single_dir && dstfd >= 0) {
+		int rfd = open_dir_fd(o->ops[0]);
+
+		if (rfd >= 0 && sync_may_delete(&ss))
+			failed += sync_delete_pass(&ss, rfd, dstfd, "",
+						   o->ops[0], dst);
+		if (rfd >= 0)
+			close(rfd);
+	}
+	if (ss.del_skipped)
+		log_error(0, "Deletions stopped due to --max-delete limit "
+			     "(%lu skipped)", (unsigned long)ss.del_skipped);
+	if (so->stats)
+		sync_print_stats(&ss);
+	if (dstfd >= 0)
+		close(dstfd);
+	ret = signo ? RERR_SIGNAL : ss.del_limited ? RERR_DEL_LIMIT :
+	      failed ? RERR_PARTIAL : ss.vanished ? RERR_VANISHED : 0;
+	sync_state_fini(&ss);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct copy_config cfg;
 	struct copy_run *run = NULL;
-	struct sigaction sa;
 	struct opts o;
 	bool exit_now, into_dir;
 	const char *target = NULL;
@@ -123,6 +409,11 @@ int main(int argc, char **argv)
 	ret = opts_parse(&o, argc, argv, &exit_now);
 	if (exit_now)
 		return ret;
+	if (o.sync.on) {
+		ret = run_sync(&o);
+		filter_free(&o.sync.filters);
+		return ret;
+	}
 
 	if (o.nops == 0) {
 		log_usage_error("missing file operand");
@@ -237,13 +528,7 @@ int main(int argc, char **argv)
 		free(dname);
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
+	install_signals();
 	failed += copy_run_exec(run, &signo);
 	copy_run_free(run);
 	for (int i = 0; i < nsrc; i++)

@@ -1,6 +1,7 @@
 /*
  * opts - one table drives getopt_long, --help and the option checks.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,13 @@ const struct opt_def opts_table[] = {
 	  "same as -dR --preserve=all" },
 	{ "attributes-only", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "don't copy the file data, just the attributes" },
-	{ "backup", 'b', ARG_OPTIONAL, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "CONTROL",
-	  "make a backup of each existing destination file" },
+	{ "backup", 'b', ARG_OPTIONAL, OPT_BACKUP, OPT_UNIMPLEMENTED | OPT_SYNC_TOO, "CONTROL",
+	  "make a backup of each existing destination file (--sync: "
+	  "of each replaced or deleted file; no CONTROL)" },
+	{ "backup-dir", 0, ARG_REQUIRED, OPT_BACKUP_DIR, OPT_SYNC_ONLY, "DIR",
+	  "make backups into hierarchy based in DIR" },
+	{ "checksum", 0, ARG_NONE, OPT_CHECKSUM, OPT_SYNC_ONLY, NULL,
+	  "skip based on checksum (XXH3-128), not mod-time & size" },
 	{ "context", 'Z', ARG_OPTIONAL, OPT_CONTEXT, 0, "CTX",
 	  "set SELinux security context of destination file (without "
 	  "SELinux: ignored, as by cp)" },
@@ -28,18 +34,66 @@ const struct opt_def opts_table[] = {
 	  "copy contents of special files when recursive" },
 	{ "debug", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "explain how a file is copied" },
-	{ "dereference", 'L', ARG_NONE, OPT_DEREFERENCE, 0, NULL,
+	{ "delete", 0, ARG_NONE, OPT_DELETE, OPT_SYNC_ONLY, NULL,
+	  "delete extraneous files from DEST (during the walk)" },
+	{ "delete-after", 0, ARG_NONE, OPT_DELETE_AFTER, OPT_SYNC_ONLY, NULL,
+	  "delete extraneous files after the transfer" },
+	{ "delete-before", 0, ARG_NONE, OPT_DELETE_BEFORE, OPT_SYNC_ONLY, NULL,
+	  "delete extraneous files before the transfer" },
+	{ "delete-during", 0, ARG_NONE, OPT_DELETE_DURING, OPT_SYNC_ONLY, NULL,
+	  "delete extraneous files during the walk (the default)" },
+	{ "delete-excluded", 0, ARG_NONE, OPT_DELETE_EXCLUDED, OPT_SYNC_ONLY, NULL,
+	  "also delete excluded files from DEST" },
+	{ "dereference", 'L', ARG_NONE, OPT_DEREFERENCE, OPT_SYNC_TOO, NULL,
 	  "always follow symbolic links in SOURCE" },
+	{ "dry-run", 0, ARG_NONE, OPT_DRY_RUN, OPT_SYNC_ONLY, NULL,
+	  "show what would be done, change nothing" },
+	{ "exclude", 0, ARG_REQUIRED, OPT_EXCLUDE, OPT_SYNC_ONLY, "PATTERN",
+	  "exclude files matching PATTERN" },
+	{ "exclude-from", 0, ARG_REQUIRED, OPT_EXCLUDE_FROM, OPT_SYNC_ONLY, "FILE",
+	  "read exclude patterns from FILE" },
+	{ "existing", 0, ARG_NONE, OPT_EXISTING, OPT_SYNC_ONLY, NULL,
+	  "skip creating new files in DEST" },
+	{ "files-from", 0, ARG_REQUIRED, OPT_FILES_FROM, OPT_SYNC_ONLY, "FILE",
+	  "read the list of source-relative paths from FILE" },
+	{ "filter", 0, ARG_REQUIRED, OPT_FILTER, OPT_SYNC_ONLY, "RULE",
+	  "add a file-filtering RULE (+ PATTERN, - PATTERN)" },
 	{ "force", 'f', ARG_NONE, OPT_FORCE, 0, NULL,
 	  "if an existing destination file cannot be opened, remove it and try again" },
-	{ "help", 0, ARG_NONE, OPT_HELP, 0, NULL,
+	{ "from0", 0, ARG_NONE, OPT_FROM0, OPT_SYNC_ONLY, NULL,
+	  "all *-from/filter files are delimited by 0s" },
+	{ "help", 0, ARG_NONE, OPT_HELP, OPT_SYNC_TOO, NULL,
 	  "display this help and exit" },
+	{ "ignore-errors", 0, ARG_NONE, OPT_IGNORE_ERRORS, OPT_SYNC_ONLY, NULL,
+	  "delete even if there are I/O errors reading the source" },
+	{ "ignore-existing", 0, ARG_NONE, OPT_IGNORE_EXISTING, OPT_SYNC_ONLY, NULL,
+	  "skip updating files that exist in DEST" },
+	{ "ignore-times", 0, ARG_NONE, OPT_IGNORE_TIMES, OPT_SYNC_ONLY, NULL,
+	  "don't skip files that match size and time" },
+	{ "include", 0, ARG_REQUIRED, OPT_INCLUDE, OPT_SYNC_ONLY, "PATTERN",
+	  "don't exclude files matching PATTERN" },
+	{ "include-from", 0, ARG_REQUIRED, OPT_INCLUDE_FROM, OPT_SYNC_ONLY, "FILE",
+	  "read include patterns from FILE" },
+	{ "inplace", 0, ARG_NONE, OPT_INPLACE, OPT_SYNC_ONLY, NULL,
+	  "update destination files in-place (not atomic)" },
 	{ "interactive", 'i', ARG_NONE, OPT_INTERACTIVE, 0, NULL,
 	  "prompt before overwrite (overrides a previous -n option)" },
+	{ "itemize-changes", 0, ARG_NONE, OPT_ITEMIZE, OPT_SYNC_ONLY, NULL,
+	  "output a change-summary for all updates" },
 	{ "keep-directory-symlink", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "follow existing symlinks to directories" },
 	{ "link", 'l', ARG_NONE, OPT_LINK, 0, NULL,
 	  "hard link files instead of copying" },
+	{ "link-dest", 0, ARG_REQUIRED, OPT_LINK_DEST, OPT_SYNC_ONLY, "DIR",
+	  "hardlink to files in DIR when unchanged" },
+	{ "max-delete", 0, ARG_REQUIRED, OPT_MAX_DELETE, OPT_SYNC_ONLY, "NUM",
+	  "don't delete more than NUM files" },
+	{ "max-size", 0, ARG_REQUIRED, OPT_MAX_SIZE, OPT_SYNC_ONLY, "SIZE",
+	  "don't transfer any file larger than SIZE" },
+	{ "min-size", 0, ARG_REQUIRED, OPT_MIN_SIZE, OPT_SYNC_ONLY, "SIZE",
+	  "don't transfer any file smaller than SIZE" },
+	{ "modify-window", 0, ARG_REQUIRED, OPT_MODIFY_WINDOW, OPT_SYNC_ONLY, "NUM",
+	  "compare mod-times with reduced accuracy (seconds)" },
 	{ "no-clobber", 'n', ARG_NONE, OPT_NO_CLOBBER, 0, NULL,
 	  "do not overwrite an existing file (overrides a previous -i option)" },
 	{ "no-dereference", 'P', ARG_NONE, OPT_NO_DEREFERENCE, 0, NULL,
@@ -48,7 +102,7 @@ const struct opt_def opts_table[] = {
 	  "don't preserve the specified attributes" },
 	{ "no-target-directory", 'T', ARG_NONE, OPT_NO_TARGET_DIR, 0, NULL,
 	  "treat DEST as a normal file" },
-	{ "one-file-system", 'x', ARG_NONE, OPT_ONE_FS, 0, NULL,
+	{ "one-file-system", 'x', ARG_NONE, OPT_ONE_FS, OPT_SYNC_TOO, NULL,
 	  "stay on this file system" },
 	{ "parents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "use full source file name under DIRECTORY" },
@@ -59,26 +113,32 @@ const struct opt_def opts_table[] = {
 	  "copy directories recursively" },
 	{ NULL, 'R', ARG_NONE, OPT_RECURSIVE, 0, NULL,
 	  "same as -r" },
-	{ "reflink", 0, ARG_OPTIONAL, OPT_REFLINK, 0, "WHEN",
+	{ "reflink", 0, ARG_OPTIONAL, OPT_REFLINK, OPT_SYNC_TOO, "WHEN",
 	  "control clone/CoW copies: auto (the default), always, never" },
 	{ "remove-destination", 0, ARG_NONE, OPT_REMOVE_DEST, 0, NULL,
 	  "remove each existing destination file before attempting to open it" },
+	{ "size-only", 0, ARG_NONE, OPT_SIZE_ONLY, OPT_SYNC_ONLY, NULL,
+	  "skip files that match in size" },
 	{ "sparse", 0, ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "WHEN",
 	  "control creation of sparse files" },
+	{ "stats", 0, ARG_NONE, OPT_STATS, OPT_SYNC_ONLY, NULL,
+	  "give some file-transfer stats" },
 	{ "strip-trailing-slashes", 0, ARG_NONE, OPT_STRIP_SLASHES, 0, NULL,
 	  "remove any trailing slashes from each SOURCE argument" },
-	{ "suffix", 'S', ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "SUFFIX",
+	{ "suffix", 'S', ARG_REQUIRED, OPT_SUFFIX, OPT_UNIMPLEMENTED | OPT_SYNC_TOO, "SUFFIX",
 	  "override the usual backup suffix" },
 	{ "symbolic-link", 's', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "make symbolic links instead of copying" },
+	{ "sync", 0, ARG_NONE, OPT_SYNC, OPT_SYNC_ONLY, NULL,
+	  "make DEST a mirror of SRC's contents (rsync -a SRC/ DEST/)" },
 	{ "target-directory", 't', ARG_REQUIRED, OPT_TARGET_DIR, 0, "DIRECTORY",
 	  "copy all SOURCE arguments into DIRECTORY" },
-	{ "update", 'u', ARG_OPTIONAL, OPT_UPDATE, 0, "UPDATE",
+	{ "update", 'u', ARG_OPTIONAL, OPT_UPDATE, OPT_SYNC_TOO, "UPDATE",
 	  "control which existing files are replaced: all, none, none-fail, "
 	  "older (-u: older, only when the SOURCE is newer)" },
-	{ "verbose", 'v', ARG_NONE, OPT_VERBOSE, 0, NULL,
+	{ "verbose", 'v', ARG_NONE, OPT_VERBOSE, OPT_SYNC_TOO, NULL,
 	  "explain what is being done" },
-	{ "version", 0, ARG_NONE, OPT_VERSION, 0, NULL,
+	{ "version", 0, ARG_NONE, OPT_VERSION, OPT_SYNC_TOO, NULL,
 	  "output version information and exit" },
 	{ NULL, 'd', ARG_NONE, OPT_NO_DEREF_LINKS, 0, NULL,
 	  "same as --no-dereference --preserve=links" },
@@ -197,6 +257,52 @@ int opts_parse_attrs(const char *list, const char *opt)
 	return (int)bits;
 }
 
+/*
+ * rsync's SIZE: a number (a fraction is allowed) with an optional suffix:
+ * K, M, G, T, P (or KiB...) in powers of 1024, KB, MB... in powers of
+ * 1000, and b or B alone for bytes.  Returns 0, or -1 when malformed.
+ */
+static int parse_size(const char *arg, uint64_t *out)
+{
+	static const char units[] = "BKMGTP";
+	char *end;
+	double v = strtod(arg, &end);
+	double mult = 1, base = 1024;
+	const char *u;
+
+	if (end == arg || v < 0 || *arg == '-' || *arg == '+')
+		return -1;
+	if (*end) {
+		if (!(u = strchr(units, *end & ~0x20)))
+			return -1;
+		end++;
+		if ((*end & ~0x20) == 'B' && u != units) {
+			base = 1000;
+			end++;
+		} else if ((*end & ~0x20) == 'I' && (end[1] & ~0x20) == 'B') {
+			end += 2;
+		}
+		if (*end)
+			return -1;
+		for (const char *k = units; k < u; k++)
+			mult *= base;
+	}
+	v *= mult;
+	if (v >= 18446744073709551615.0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_long(const char *arg, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(arg, &end, 10);
+	return end == arg || *end || errno || *out < 0 ? -1 : 0;
+}
+
 static const struct opt_def *find_short(int c)
 {
 	for (unsigned i = 0; i < opts_count; i++)
@@ -215,14 +321,180 @@ static void opt_name(char *buf, size_t n, const struct opt_def *d)
 		snprintf(buf, n, "-%c", d->shortname);
 }
 
+/* One --sync option (OPT_SYNC..OPT_SUFFIX).  0, or -1 after the message. */
+static int parse_sync(struct opts *o, const struct opt_def *d,
+		      const char *arg)
+{
+	struct sync_opts *so = &o->sync;
+
+	switch (d->id) {
+	case OPT_SYNC:
+		so->on = true;
+		break;
+	case OPT_BACKUP:
+		if (arg && so->on) {
+			log_usage_error("--backup takes no argument with --sync");
+			return -1;
+		}
+		so->backup = true;
+		break;
+	case OPT_BACKUP_DIR:
+		so->backup_dir = arg;
+		so->backup = true;
+		break;
+	case OPT_SUFFIX:
+		so->suffix = arg;
+		break;
+	case OPT_CHECKSUM:
+		so->checksum = true;
+		break;
+	case OPT_DELETE:
+		if (so->del == DEL_NONE)
+			so->del = DEL_DURING;
+		break;
+	case OPT_DELETE_AFTER:
+		so->del = DEL_AFTER;
+		break;
+	case OPT_DELETE_BEFORE:
+		so->del = DEL_BEFORE;
+		break;
+	case OPT_DELETE_DURING:
+		so->del = DEL_DURING;
+		break;
+	case OPT_DELETE_EXCLUDED:
+		so->delete_excluded = true;
+		if (so->del == DEL_NONE)
+			so->del = DEL_DURING;
+		break;
+	case OPT_DRY_RUN:
+		so->dry_run = true;
+		break;
+	case OPT_EXCLUDE:
+	case OPT_INCLUDE:
+	case OPT_FILTER:
+		if (filter_add(&so->filters, arg,
+			       d->id == OPT_EXCLUDE ? FILTER_EXCLUDE :
+			       d->id == OPT_INCLUDE ? FILTER_INCLUDE :
+						      FILTER_NONE) < 0) {
+			log_usage_error("invalid filter rule %s", log_quote(arg));
+			return -1;
+		}
+		break;
+	case OPT_EXCLUDE_FROM:
+	case OPT_INCLUDE_FROM:
+		if (filter_add_file(&so->filters, arg,
+				    d->id == OPT_EXCLUDE_FROM ? FILTER_EXCLUDE :
+								FILTER_INCLUDE,
+				    so->from0) < 0) {
+			if (errno == EINVAL)
+				log_usage_error("invalid filter rule in %s",
+						log_quote(arg));
+			else
+				log_error(errno, "cannot read %s",
+					  log_quote(arg));
+			return -1;
+		}
+		break;
+	case OPT_EXISTING:
+		so->existing = true;
+		break;
+	case OPT_FILES_FROM:
+		so->files_from = arg;
+		break;
+	case OPT_FROM0:
+		so->from0 = true;
+		break;
+	case OPT_IGNORE_ERRORS:
+		so->ignore_errors = true;
+		break;
+	case OPT_IGNORE_EXISTING:
+		so->ignore_existing = true;
+		break;
+	case OPT_IGNORE_TIMES:
+		so->ignore_times = true;
+		break;
+	case OPT_INPLACE:
+		so->inplace = true;
+		break;
+	case OPT_ITEMIZE:
+		so->itemize = true;
+		break;
+	case OPT_LINK_DEST:
+		so->link_dest = arg;
+		break;
+	case OPT_MAX_DELETE:
+	case OPT_MODIFY_WINDOW:
+		if (parse_long(arg, d->id == OPT_MAX_DELETE ? &so->max_delete :
+							      &so->modify_window) < 0) {
+			log_usage_error("invalid --%s value %s", d->longname,
+					log_quote(arg));
+			return -1;
+		}
+		break;
+	case OPT_MAX_SIZE:
+	case OPT_MIN_SIZE:
+		if (parse_size(arg, d->id == OPT_MAX_SIZE ? &so->max_size :
+							    &so->min_size) < 0) {
+			log_usage_error("--%s value is invalid: %s", d->longname,
+					log_quote(arg));
+			return -1;
+		}
+		break;
+	case OPT_SIZE_ONLY:
+		so->size_only = true;
+		break;
+	case OPT_STATS:
+		so->stats = true;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Combinations --sync refuses. */
+static int sync_check(struct opts *o)
+{
+	struct sync_opts *so = &o->sync;
+
+	if (so->files_from && so->del != DEL_NONE) {
+		log_usage_error("--files-from cannot be combined with --delete: "
+				"a partial list cannot say what is extraneous");
+		return -1;
+	}
+	if (so->inplace && so->backup) {
+		log_usage_error("--inplace cannot be combined with --backup");
+		return -1;
+	}
+	if (o->target_dir) {
+		log_usage_error("--target-directory cannot be used with --sync");
+		return -1;
+	}
+	/* -u means rsync's --update: keep files that are newer in DEST. */
+	if (o->update == UPDATE_OLDER)
+		so->update = true;
+	else if (o->update != UPDATE_ALL) {
+		log_usage_error("--update=WHEN cannot be used with --sync");
+		return -1;
+	}
+	o->recursive = true;
+	o->preserve = PRESERVE_MODE | PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS |
+		      PRESERVE_LINKS;
+	return 0;
+}
+
 int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 {
 	struct option lo[sizeof(opts_table) / sizeof(opts_table[0]) + 1];
 	char so[2 * sizeof(opts_table) / sizeof(opts_table[0]) + 2];
 	int c;
 
+	bool seen[sizeof(opts_table) / sizeof(opts_table[0])] = { false };
+
 	memset(o, 0, sizeof(*o));
 	o->clobber = CLOBBER_YES;
+	o->sync.max_delete = -1;
+	o->sync.max_size = UINT64_MAX;
 	*exit_now = false;
 	build(lo, so);
 	opterr = 0;
@@ -255,13 +527,18 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			*exit_now = true;
 			return 1;
 		}
-		if (d->flags & OPT_UNIMPLEMENTED) {
+		seen[d - opts_table] = true;
+		if ((d->flags & OPT_UNIMPLEMENTED) &&
+		    !(d->flags & OPT_SYNC_TOO)) {
 			opt_name(name, sizeof(name), d);
 			log_usage_error("option %s is not implemented in this "
 					"version of ucp", name);
 			*exit_now = true;
 			return 1;
 		}
+		if (d->id >= OPT_SYNC && d->id < OPT_UNIMPLEMENTED_ID &&
+		    parse_sync(o, d, optarg) < 0)
+			goto bad;
 		switch (d->id) {
 		case OPT_ARCHIVE:
 			/* -dR --preserve=all; context only where SELinux is
@@ -383,11 +660,34 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 		case OPT_VERBOSE:
 			o->verbose = true;
 			break;
-		case OPT_NONE:
-		case OPT_UNIMPLEMENTED_ID:
+		default:
 			break;
 		}
 	}
+	for (unsigned i = 0; i < opts_count; i++) {
+		const struct opt_def *d = &opts_table[i];
+		char name[64];
+
+		if (!seen[i])
+			continue;
+		opt_name(name, sizeof(name), d);
+		if (o->sync.on && !(d->flags & (OPT_SYNC_ONLY | OPT_SYNC_TOO))) {
+			log_usage_error("option %s cannot be used with --sync",
+					name);
+			goto bad;
+		}
+		if (!o->sync.on && (d->flags & OPT_SYNC_ONLY)) {
+			log_usage_error("option %s requires --sync", name);
+			goto bad;
+		}
+		if (!o->sync.on && (d->flags & OPT_UNIMPLEMENTED)) {
+			log_usage_error("option %s is not implemented in this "
+					"version of ucp", name);
+			goto bad;
+		}
+	}
+	if (o->sync.on && sync_check(o) < 0)
+		goto bad;
 	if (o->preserve & PRESERVE_CONTEXT) {
 		log_error(0, "cannot preserve security context without an "
 			     "SELinux-enabled kernel");
@@ -413,6 +713,29 @@ bad:
 	return 1;
 }
 
+static void help_option(const struct opt_def *d)
+{
+	char left[80];
+	int n = 0;
+
+	if (d->shortname)
+		n = snprintf(left, sizeof(left), "  -%c%s", d->shortname,
+			     d->longname ? ", " : "");
+	else
+		n = snprintf(left, sizeof(left), "      ");
+	if (d->longname)
+		snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s%s",
+			 d->longname,
+			 d->arg == ARG_OPTIONAL ? "[=" :
+			 d->arg == ARG_REQUIRED ? "=" : "",
+			 d->argname && d->arg != ARG_NONE ? d->argname : "",
+			 d->arg == ARG_OPTIONAL ? "]" : "");
+	printf("%-30s %s%s\n", left,
+	       (d->flags & OPT_UNIMPLEMENTED) && !(d->flags & OPT_SYNC_ONLY) ?
+		       "* " : "",
+	       d->help);
+}
+
 void opts_help(void)
 {
 	const char *p = log_prog();
@@ -420,31 +743,24 @@ void opts_help(void)
 	printf("Usage: %s [OPTION]... [-T] SOURCE DEST\n"
 	       "  or:  %s [OPTION]... SOURCE... DIRECTORY\n"
 	       "  or:  %s [OPTION]... -t DIRECTORY SOURCE...\n"
+	       "  or:  %s --sync [OPTION]... SRC... DEST\n"
 	       "Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY,\n"
 	       "with an io_uring engine.  Options marked * are not implemented "
-	       "yet.\n\n", p, p, p);
-	for (unsigned i = 0; i < opts_count; i++) {
-		const struct opt_def *d = &opts_table[i];
-		char left[80];
-		int n = 0;
-
-		if (d->flags & OPT_HIDDEN)
-			continue;
-		if (d->shortname)
-			n = snprintf(left, sizeof(left), "  -%c%s", d->shortname,
-				     d->longname ? ", " : "");
-		else
-			n = snprintf(left, sizeof(left), "      ");
-		if (d->longname)
-			snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s%s",
-				 d->longname,
-				 d->arg == ARG_OPTIONAL ? "[=" :
-				 d->arg == ARG_REQUIRED ? "=" : "",
-				 d->argname && d->arg != ARG_NONE ? d->argname : "",
-				 d->arg == ARG_OPTIONAL ? "]" : "");
-		printf("%-30s %s%s\n", left,
-		       d->flags & OPT_UNIMPLEMENTED ? "* " : "", d->help);
-	}
+	       "yet.\n\n", p, p, p, p);
+	for (unsigned i = 0; i < opts_count; i++)
+		if (!(opts_table[i].flags & (OPT_HIDDEN | OPT_SYNC_ONLY)))
+			help_option(&opts_table[i]);
+	printf("\nWith --sync, DEST becomes a mirror of SRC's contents, as with\n"
+	       "'rsync -aH SRC/ DEST/' (several SRCs: each to DEST/NAME).  Also\n"
+	       "valid with --sync: -v, -x, -L, -u, -b, -S, --reflink.\n\n");
+	for (unsigned i = 0; i < opts_count; i++)
+		if ((opts_table[i].flags & OPT_SYNC_ONLY) &&
+		    !(opts_table[i].flags & OPT_HIDDEN))
+			help_option(&opts_table[i]);
 	printf("\nExit status: 0 if everything was copied, 1 if anything "
-	       "failed.\n");
+	       "failed.\n"
+	       "With --sync, rsync's: 0 success, 1 usage, 11 fatal I/O error,\n"
+	       "20 interrupted by a signal, 23 some files failed, 24 some files\n"
+	       "vanished (and nothing failed), 25 --max-delete stopped "
+	       "deletions.\n");
 }

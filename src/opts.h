@@ -12,6 +12,9 @@
 #define UCP_OPTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "filter.h"
 
 enum opt_id {
 	OPT_NONE = 0,
@@ -39,6 +42,38 @@ enum opt_id {
 	OPT_TARGET_DIR,
 	OPT_VERBOSE,
 	OPT_VERSION,
+	/* --sync and its options */
+	OPT_SYNC,
+	OPT_BACKUP,
+	OPT_BACKUP_DIR,
+	OPT_CHECKSUM,
+	OPT_DELETE,
+	OPT_DELETE_AFTER,
+	OPT_DELETE_BEFORE,
+	OPT_DELETE_DURING,
+	OPT_DELETE_EXCLUDED,
+	OPT_DRY_RUN,
+	OPT_EXCLUDE,
+	OPT_EXCLUDE_FROM,
+	OPT_EXISTING,
+	OPT_FILES_FROM,
+	OPT_FILTER,
+	OPT_FROM0,
+	OPT_IGNORE_ERRORS,
+	OPT_IGNORE_EXISTING,
+	OPT_IGNORE_TIMES,
+	OPT_INCLUDE,
+	OPT_INCLUDE_FROM,
+	OPT_INPLACE,
+	OPT_ITEMIZE,
+	OPT_LINK_DEST,
+	OPT_MAX_DELETE,
+	OPT_MAX_SIZE,
+	OPT_MIN_SIZE,
+	OPT_MODIFY_WINDOW,
+	OPT_SIZE_ONLY,
+	OPT_STATS,
+	OPT_SUFFIX,
 	OPT_UNIMPLEMENTED_ID,	/* any option that is refused for now */
 };
 
@@ -46,6 +81,8 @@ enum opt_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
 
 #define OPT_UNIMPLEMENTED 0x1	/* known, refused until implemented */
 #define OPT_HIDDEN 0x2		/* not in --help */
+#define OPT_SYNC_ONLY 0x4	/* valid only with --sync */
+#define OPT_SYNC_TOO 0x8	/* a cp option also valid with --sync */
 
 struct opt_def {
 	const char *longname;	/* without "--"; NULL if short only */
@@ -77,6 +114,9 @@ enum {
 /* --reflink: clone the data (FICLONE) where the filesystem can. */
 enum reflink { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER };
 
+/* OPT_UNIMPLEMENTED applies to cp use: an option implemented for --sync
+ * only (--backup) is refused without it. */
+
 /* Which symlinks in SOURCE are followed (-P, -L, -H); UNSET: cp's
  * default, which is to follow command-line links unless -r. */
 enum deref { DEREF_UNSET, DEREF_NEVER, DEREF_CMDLINE, DEREF_ALWAYS };
@@ -90,6 +130,38 @@ enum update { UPDATE_ALL, UPDATE_NONE, UPDATE_NONE_FAIL, UPDATE_OLDER };
  * after printing cp's diagnostic for option `opt`.
  */
 int opts_parse_attrs(const char *list, const char *opt);
+
+/* --delete and when it happens. */
+enum delete_when { DEL_NONE, DEL_DURING, DEL_BEFORE, DEL_AFTER };
+
+/* --sync: rsync's options for local mirroring. */
+struct sync_opts {
+	bool on;
+	bool dry_run;
+	bool itemize;
+	bool stats;
+	bool checksum;
+	bool size_only;
+	bool ignore_times;
+	bool update;		/* skip files that are newer in DST */
+	bool existing;		/* skip creating new entries */
+	bool ignore_existing;	/* skip updating existing entries */
+	bool inplace;
+	bool delete_excluded;
+	bool ignore_errors;
+	bool from0;
+	bool backup;
+	enum delete_when del;
+	long modify_window;
+	long max_delete;	/* -1: no limit */
+	uint64_t max_size;	/* UINT64_MAX: no limit */
+	uint64_t min_size;
+	struct filter_list filters;
+	const char *files_from;
+	const char *link_dest;
+	const char *backup_dir;
+	const char *suffix;	/* NULL: "~", or "" with --backup-dir */
+};
 
 struct opts {
 	bool recursive;
@@ -108,6 +180,7 @@ struct opts {
 	bool remove_dest;	/* --remove-destination */
 	bool strip_slashes;
 	const char *target_dir;	/* -t */
+	struct sync_opts sync;
 	int nops;		/* operands */
 	char **ops;
 };

@@ -64,6 +64,25 @@ int main(void)
 	ret = parse(&o, &ex, 2, "--sparse=always");
 	ok(ret == 1 && ex, "unimplemented --sparse refused");
 
+	ret = parse(&o, &ex, 4, "--delete", "a", "b");
+	ok(ret == 1 && ex, "--delete without --sync refused");
+	ret = parse(&o, &ex, 5, "--sync", "-n", "a", "b");
+	ok(ret == 1 && ex, "cp's -n refused with --sync");
+	ret = parse(&o, &ex, 7, "--sync", "--max-size=1.5K", "--min-size=2MB",
+		    "--max-delete=3", "a", "b");
+	ok(!ret && o.sync.on && o.sync.max_size == 1536 &&
+	   o.sync.min_size == 2000000 && o.sync.max_delete == 3,
+	   "--sync sizes and counts");
+	ok(o.recursive && (o.preserve & PRESERVE_LINKS), "--sync: archive");
+	ret = parse(&o, &ex, 5, "--sync", "--max-size=12Q", "a", "b");
+	ok(ret == 1 && ex, "bad --max-size refused");
+	ret = parse(&o, &ex, 6, "--sync", "--delete", "--files-from=x", "a", "b");
+	ok(ret == 1 && ex, "--files-from with --delete refused");
+	ret = parse(&o, &ex, 5, "--sync", "-b", "a", "b");
+	ok(!ret && o.sync.backup, "-b with --sync");
+	ret = parse(&o, &ex, 4, "-b", "a", "b");
+	ok(ret == 1 && ex, "-b without --sync still refused");
+
 	ret = parse(&o, &ex, 3, "-a", "x");
 	ok(!ret && o.recursive && o.deref == DEREF_NEVER &&
 	   o.preserve == (PRESERVE_ALL & ~PRESERVE_CONTEXT) && !o.require_xattr,

@@ -1,0 +1,72 @@
+/*
+ * filter - rsync's include/exclude rules, for --sync.
+ *
+ * A rule is a pattern and a verdict (include or exclude); the first rule
+ * whose pattern matches an entry decides, and an entry no rule matches is
+ * included.  Patterns follow rsync(1), "INCLUDE/EXCLUDE PATTERN RULES":
+ *
+ *   /pat      anchored: matched against the whole path below the root
+ *   pat/      matches directories only
+ *   pat       without a '/' (other than a trailing one): the last
+ *             component; with an inner '/': the last components, as many
+ *             as the pattern has; with "**": at any directory boundary
+ *   *  ?      any run of characters / one character, never '/'
+ *   **        anything, '/' included
+ *   [...]     a character class ([!...] and [^...] negate, a-z ranges)
+ *   dir/ ***  (no space) the directory and everything below it
+ *   \c        the character c itself
+ *
+ * Paths given to filter_match() are relative to the transfer root, without
+ * a leading "./" or a trailing '/'.
+ */
+#ifndef UCP_FILTER_H
+#define UCP_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum filter_verdict { FILTER_NONE = 0, FILTER_INCLUDE, FILTER_EXCLUDE };
+
+struct filter_rule {
+	char *pat;		/* without a leading '/' or trailing '/' */
+	enum filter_verdict verdict;
+	bool anchored;		/* started with '/' */
+	bool dir_only;		/* ended with '/' */
+	bool wild;		/* has *, ?, [ or \ */
+	bool wild2;		/* has "**" */
+	bool wild2_prefix;	/* starts with "**" */
+	bool self_too;		/* "dir/ ***": the directory itself as well */
+	unsigned slashes;	/* '/' inside pat */
+};
+
+struct filter_list {
+	struct filter_rule *rules;
+	size_t n, cap;
+};
+
+/*
+ * Add one rule.  verdict FILTER_NONE parses rsync's --filter syntax
+ * ("+ pat", "- pat", "include pat", "exclude pat", and "+"/"-" joined to
+ * a pattern with '_' or ' ').  Returns 0, or -1 with errno EINVAL for a
+ * rule ucp does not support (the caller names it).
+ */
+int filter_add(struct filter_list *fl, const char *rule,
+	       enum filter_verdict verdict);
+
+/* Add the rules of a file (--exclude-from, --include-from, "-" for
+ * stdin): one per line (NUL-terminated with from0); blank lines and lines
+ * starting with ';' or '#' are skipped.  Returns 0 or -1 with errno. */
+int filter_add_file(struct filter_list *fl, const char *path,
+		    enum filter_verdict verdict, bool from0);
+
+/* The verdict of the first rule matching path (FILTER_NONE if none). */
+enum filter_verdict filter_match(const struct filter_list *fl,
+				 const char *path, bool is_dir);
+
+/* rsync's wildmatch: does text match the whole pattern?  Exposed for the
+ * unit tests. */
+bool filter_wildmatch(const char *pat, const char *text);
+
+void filter_free(struct filter_list *fl);
+
+#endif

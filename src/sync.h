@@ -1,0 +1,149 @@
+/*
+ * sync - the parts of --sync that are not the copy itself: the quick
+ * check, attribute fixes for unchanged entries, rsync's itemized output,
+ * deletion of extraneous entries, --link-dest, backups and statistics.
+ *
+ * The copy engine (copy.c) walks and copies as for cp; in sync mode it asks
+ * these functions what to do with each entry and reports through them.
+ * Everything here is plain syscalls, relative to directory fds: these are
+ * the rare paths (a no-op sync makes two statx per file and nothing else).
+ */
+#ifndef UCP_SYNC_H
+#define UCP_SYNC_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "opts.h"
+
+/* A set of names (the source entries of one directory, for deletion). */
+struct nameset;
+
+struct nameset *nameset_new(void);
+int nameset_add(struct nameset *s, const char *name);
+bool nameset_has(const struct nameset *s, const char *name);
+void nameset_free(struct nameset *s);
+
+/* What differs between a source entry and its destination (itemize). */
+enum {
+	ITEM_NEW = 1 << 0,
+	ITEM_CHECKSUM = 1 << 1,	/* content (--checksum), or link target */
+	ITEM_SIZE = 1 << 2,
+	ITEM_TIME = 1 << 3,
+	ITEM_PERMS = 1 << 4,
+	ITEM_OWNER = 1 << 5,
+	ITEM_GROUP = 1 << 6,
+	ITEM_XFER = 1 << 7,	/* the data is (re)written */
+	ITEM_HLINK = 1 << 8,	/* made as a hard link */
+	ITEM_LOCAL = 1 << 9,	/* created locally (dir, link, special) */
+	ITEM_ATTRS = ITEM_TIME | ITEM_PERMS | ITEM_OWNER | ITEM_GROUP,
+};
+
+struct sync_state {
+	const struct sync_opts *o;
+	bool is_root;
+	int dst_root;		/* the destination root (for --backup-dir) */
+	const char *dst_root_disp;
+	int backup_dirfd;	/* opened on first use; -1 */
+	bool verbose;		/* -v */
+	bool root_created;	/* DEST was made by this run */
+	int ld_root;		/* --link-dest, opened against DEST; -1 */
+	struct nameset *only;	/* --files-from: these paths (and parents) */
+	atomic_flag backup_lock;
+	atomic_bool io_error;	/* reading the source failed somewhere */
+	atomic_bool io_warned;
+	atomic_bool del_limited;	/* --max-delete stopped a deletion */
+	atomic_uint vanished;
+	atomic_ulong deleted, del_skipped;
+	/* --stats */
+	atomic_ulong n_reg, n_dir, n_link, n_dev, n_special;
+	atomic_ulong c_reg, c_dir, c_link, c_dev, c_special;
+	atomic_ulong xfer_files, total_size, xfer_size;
+};
+
+void sync_state_init(struct sync_state *st, const struct sync_opts *o,
+		     bool is_root);
+void sync_state_fini(struct sync_state *st);
+
+/* Compare src and dst (of the same type).  Returns ITEM_* bits of what
+ * differs in data (SIZE, TIME as the quick check sees them) and in the
+ * attributes sync keeps (PERMS, OWNER, GROUP, and TIME for non-files). */
+unsigned sync_diff(const struct sync_state *st, const struct statx *src,
+		   const struct statx *dst);
+
+/* Is a regular file's data unchanged (the quick check, or --checksum)?
+ * May read both files (--checksum).  *err gets an errno on failure. */
+bool sync_same_data(const struct sync_state *st, const struct statx *src,
+		    const struct statx *dst, int sdirfd, const char *sname,
+		    int ddirfd, const char *dname, int *err);
+
+/* Set the attributes named by diff (PERMS/OWNER/GROUP/TIME) on
+ * ddirfd/name from src, never following a symlink.  Returns 0 or an errno
+ * and sets *what to the failed operation's message (one %s). */
+int sync_fix_attrs(const struct sync_state *st, int ddirfd, const char *name,
+		   const struct statx *src, unsigned diff, const char **what);
+
+/* Print the line for a change: rsync's "%i %n" with --itemize-changes,
+ * the name alone with -v.  rel: the path below the root ("" is the root
+ * itself); extra: " -> target" or " => link" or NULL. */
+void sync_report(const struct sync_state *st, unsigned items, mode_t mode,
+		 const char *rel, const char *extra);
+
+/* Count an entry of the source for --stats (created: it is new). */
+void sync_count(struct sync_state *st, mode_t mode, uint64_t size,
+		bool created);
+
+/* The entry at rel, of type is_dir, is protected from deletion by an
+ * exclude rule (and no --delete-excluded). */
+bool sync_protected(const struct sync_state *st, const char *rel, bool is_dir);
+
+/* May deletions happen now?  False after a source read error (with the
+ * one message rsync prints), unless --ignore-errors. */
+bool sync_may_delete(struct sync_state *st);
+
+/*
+ * Delete what the destination directory dfd (at rel, displayed as disp)
+ * has and seen does not (--delete), honouring filters, --max-delete,
+ * --dry-run and --backup.  Returns the number of failures reported.
+ */
+unsigned sync_delete_extras(struct sync_state *st, const struct nameset *seen,
+			    int dfd, const char *rel, const char *disp);
+
+/* Delete one entry (recursively for a directory; report: list the entry
+ * itself, not only what is below it).  Returns failures. */
+unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
+			   bool is_dir, const char *rel, const char *disp,
+			   bool report);
+
+/* --delete-before / --delete-after: walk both trees and delete every
+ * extraneous entry.  Returns the number of failures reported. */
+unsigned sync_delete_pass(struct sync_state *st, int sfd, int dfd,
+			  const char *rel, const char *sdisp, const char *ddisp);
+
+/* --delete-before: read the whole source tree first, so that an error
+ * anywhere in it stops every deletion.  Silent (the copy reports what it
+ * meets); returns the number of directories that could not be read. */
+unsigned sync_scan_source(struct sync_state *st, int sfd, const char *rel,
+			  const char *disp);
+
+/* The source entry at rel (of type is_dir) is part of the transfer:
+ * filters and --files-from. */
+bool sync_included(const struct sync_state *st, const char *rel, bool is_dir);
+
+/* --backup: keep the entry ddirfd/name (at rel) as its backup before it is
+ * replaced (move false: a hard link, so the name never goes missing) or
+ * deleted (move true).  Returns 0 or an errno, reported by the caller. */
+int sync_backup(struct sync_state *st, int ddirfd, const char *name,
+		const char *rel, bool move);
+
+/* --link-dest: link ddirfd/name to the file of the same path under the
+ * link-dest directory ldfd when it matches src.  True when linked. */
+bool sync_link_dest(struct sync_state *st, int ldfd, const struct statx *src,
+		    int sdirfd, const char *name, int ddirfd, const char *dname);
+
+/* --stats: rsync's field names, on stdout. */
+void sync_print_stats(const struct sync_state *st);
+
+#endif

@@ -1,0 +1,345 @@
+# sync: --sync against rsync 3 on the same inputs: trees and metadata,
+# itemized lines, exit codes; idempotence, dry runs, --delete and its
+# safety rules, --max-delete, --link-dest, backups, filters, size and time
+# checks, --files-from, several sources, atomic replacement.
+. "$(dirname "$0")/../lib/common.sh"
+command -v rsync >/dev/null || skip "rsync is not installed"
+
+# Fixed old times everywhere, so that rsync's one-second comparison of
+# fresh directories never hides a difference (rsync leaves a directory's
+# time alone when it falls in the same second as the source's).
+settimes() { find "$1" -depth -exec touch -h -d '2021-03-04 05:06:07.123456789' {} +; }
+
+fixture() {
+	rm -rf "$1"
+	mkdir -p "$1/d/e" "$1/gone/deep" "$1/todir" "$1/same"
+	printf 'alpha\n' >"$1/f"
+	printf 'beta\n' >"$1/d/g"
+	mkfile "$1/d/e/big" 300000
+	printf 'x\n' >"$1/gone/deep/x"
+	printf 'tofile\n' >"$1/todir/t"
+	printf 'keep\n' >"$1/same/k"
+	printf 'mode\n' >"$1/m"
+	printf 'abc\n' >"$1/samesize"
+	: >"$1/empty"
+	ln -s f "$1/ln"
+	ln -s nowhere "$1/dangling"
+	printf 'linked\n' >"$1/lk"
+	ln "$1/lk" "$1/hl"
+	mkfifo "$1/fifo"
+	printf 'n\n' >"$1/notdir"
+	printf 'a.o\n' >"$1/d/a.o"
+	printf 'b.c\n' >"$1/d/b.c"
+	mkdir -p "$1/d/cache/sub" "$1/build"
+	printf 'c\n' >"$1/d/cache/sub/c"
+	printf 'o\n' >"$1/build/out.o"
+	chmod 640 "$1/m"
+	settimes "$1"
+}
+
+mutate() {
+	printf 'ALPHA!\n' >"$1/f"			# content + size
+	printf 'xyz\n' >"$1/samesize"		# same size, new time
+	chmod 600 "$1/m"			# mode only
+	rm -rf "$1/gone"			# extraneous in DEST
+	rm -rf "$1/todir"; printf 'now a file\n' >"$1/todir"
+	rm "$1/notdir"; mkdir "$1/notdir"; printf 'in\n' >"$1/notdir/in"
+	ln -sfn d "$1/ln"			# retarget
+	printf 'new\n' >"$1/d/new"
+	settimes "$1"
+	touch -d '2022-01-01 00:00:00' "$1/samesize" "$1/f"
+}
+
+snapshot() { (cd "$1" && find . -printf '%p %y %m %s %T@ %C@ %i %n\n' | sort); }
+
+# items OUT CMD...: run, keep sorted stdout, exit status in OUT.rc
+items() {
+	local out=$1
+	shift
+	"$@" >"$out.raw" 2>"$out.err"
+	echo $? >"$out.rc"
+	# Which link of a hard-linked file is copied and which linked to it
+	# is the walk's choice (rsync: the first by name): compare them as
+	# one kind of line.
+	grep -v '^created directory' "$out.raw" |
+		sed -E -e 's/^[>h]f( {9})/Xf........./' -e 's/^[>h]f/Xf/' \
+			-e 's/ => .*//' | sort >"$out"
+}
+
+cmp_items() {
+	if ! cmp -s "$1" "$2"; then
+		fail "$3: itemized output differs from rsync's"
+		diff "$1" "$2"
+	fi
+}
+
+cmp_rc() {
+	[ "$(cat "$1.rc")" = "$(cat "$2.rc")" ] ||
+		fail "$3: exit $(cat "$2.rc"), rsync $(cat "$1.rc"): $(cat "$2.err")"
+}
+
+S=$T/s
+fixture "$S"
+
+# --- a fresh mirror, then a second run that changes and reports nothing
+items "$T/r1" rsync -aHi "$S/" "$T/r/"
+items "$T/u1" "$UCP" --sync --itemize-changes "$S" "$T/u"
+cmp_rc "$T/r1" "$T/u1" "fresh sync"
+cmp_items "$T/r1" "$T/u1" "fresh sync"
+same_tree --mode --times --owner --links "$T/r" "$T/u" || fail "fresh: trees differ from rsync's"
+same_tree --mode --times --owner --links "$S" "$T/u" || fail "fresh: not a mirror"
+before=$(snapshot "$T/u")
+items "$T/u1b" "$UCP" --sync --itemize-changes --delete "$S" "$T/u"
+[ -s "$T/u1b" ] && { fail "second run reported changes"; cat "$T/u1b"; }
+[ "$(cat "$T/u1b.rc")" = 0 ] || fail "second run: exit $(cat "$T/u1b.rc")"
+[ "$before" = "$(snapshot "$T/u")" ] || fail "second run changed the destination (ctime/inode)"
+
+# --- changes: dry run first (changes nothing, says the same), then real
+mutate "$S"
+printf 'extra\n' >"$T/r/extra"; printf 'extra\n' >"$T/u/extra"
+settimes "$T/r"; settimes "$T/u"
+before=$(snapshot "$T/u")
+items "$T/ud" "$UCP" --sync --itemize-changes --delete --dry-run "$S" "$T/u"
+[ "$before" = "$(snapshot "$T/u")" ] || fail "--dry-run changed the destination"
+items "$T/r2" rsync -aHi --delete "$S/" "$T/r/"
+items "$T/u2" "$UCP" --sync --itemize-changes --delete "$S" "$T/u"
+cmp_rc "$T/r2" "$T/u2" "update sync"
+cmp_items "$T/r2" "$T/u2" "update sync"
+cmp_items "$T/u2" "$T/ud" "--dry-run against the real run"
+same_tree --mode --times --owner --links "$T/r" "$T/u" || fail "update: trees differ from rsync's"
+same_tree --mode --times --owner --links "$S" "$T/u" || fail "update: not a mirror"
+
+# hard links: a new link to an unchanged file joins it; a changed linked
+# file stays linked (which name is copied first may differ from rsync's
+# choice, so only the trees are compared)
+ln "$S/same/k" "$S/k2"
+printf 'LINKED, CHANGED\n' >"$S/lk"
+settimes "$S"
+rsync -aH --delete "$S/" "$T/r/"
+"$UCP" --sync --delete "$S" "$T/u" || fail "hard links: exit $?"
+same_tree --mode --times --owner --links "$T/r" "$T/u" || fail "hard links: trees differ from rsync's"
+[ "$(stat -c %i "$T/u/k2")" = "$(stat -c %i "$T/u/same/k")" ] ||
+	fail "a new link to an unchanged file was not linked"
+[ "$(stat -c %i "$T/u/lk")" = "$(stat -c %i "$T/u/hl")" ] ||
+	fail "a changed linked file lost its link"
+
+# -v lists names as rsync -v does (without its header and totals)
+fixture "$S"
+rm -rf "$T/r" "$T/u"
+rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
+mutate "$S"
+rsync -aHv --delete "$S/" "$T/r/" | sed -e '1d' -e '/^$/,$d' | sort >"$T/rv"
+"$UCP" --sync -v --delete "$S" "$T/u" | sort >"$T/uv"
+cmp_items "$T/rv" "$T/uv" "-v"
+
+# --- filters: a table of patterns, each against rsync
+fixture "$S"
+while IFS= read -r args; do
+	[ -z "$args" ] && continue
+	rm -rf "$T/r" "$T/u"
+	eval "rsync -aH $args \"\$S/\" \"\$T/r/\"" 2>"$T/rerr"
+	eval "\"\$UCP\" --sync $args \"\$S\" \"\$T/u\"" 2>"$T/uerr" ||
+		{ fail "filter $args: exit $?: $(cat "$T/uerr")"; continue; }
+	if ! diff <(cd "$T/r" && find . | sort) <(cd "$T/u" && find . | sort) >"$T/fd"; then
+		fail "filter $args: file list differs from rsync's"
+		cat "$T/fd"
+	fi
+done <<'EOF'
+--exclude='*.o'
+--exclude=/f
+--exclude=e/
+--exclude='d/*.c'
+--exclude='d/**/c'
+--exclude=cache
+--exclude='/d/cache/***'
+--exclude='[a-c].*'
+--exclude='?'
+--exclude='**/sub'
+--include='*.c' --exclude='d/*'
+--include='*/' --include='*.c' --exclude='*'
+--filter='- *.o' --filter='+ d/' --filter='- d/e'
+--exclude=build/
+--exclude='big'
+EOF
+
+# --delete keeps excluded names, --delete-excluded removes them
+for extra in "" --delete-excluded; do
+	fixture "$S"
+	rm -rf "$T/r" "$T/u"
+	mkdir -p "$T/r" "$T/u"
+	printf 'x\n' >"$T/r/junk.o"; printf 'x\n' >"$T/u/junk.o"
+	rsync -aH --delete $extra --exclude='*.o' "$S/" "$T/r/"
+	"$UCP" --sync --delete $extra --exclude='*.o' "$S" "$T/u" ||
+		fail "--delete $extra: exit $?"
+	diff <(cd "$T/r" && find . | sort) <(cd "$T/u" && find . | sort) ||
+		fail "--delete $extra --exclude: differs from rsync"
+done
+
+# --delete-before and --delete-after give the same tree as during
+for when in --delete-before --delete-after --delete-during; do
+	fixture "$S"
+	rm -rf "$T/u"
+	"$UCP" --sync "$S" "$T/u"
+	mutate "$S"
+	"$UCP" --sync $when "$S" "$T/u" || fail "$when: exit $?"
+	same_tree --mode --times --links "$S" "$T/u" || fail "$when: not a mirror"
+done
+
+# --max-delete: stops, exit 25 (rsync's)
+fixture "$S"
+rm -rf "$T/u" "$T/r"
+"$UCP" --sync "$S" "$T/u"; rsync -aH "$S/" "$T/r/"
+for i in 1 2 3; do : >"$T/u/x$i"; : >"$T/r/x$i"; done
+rsync -aH --delete --max-delete=1 "$S/" "$T/r/" >/dev/null 2>&1; rrc=$?
+"$UCP" --sync --delete --max-delete=1 "$S" "$T/u" 2>"$T/err"; rc=$?
+[ $rc = 25 ] || fail "--max-delete: exit $rc, want 25 (rsync $rrc)"
+[ "$(ls "$T/u" | grep -c '^x')" = 2 ] || fail "--max-delete=1 deleted more than one"
+grep -q 'max-delete limit (2 skipped)' "$T/err" || fail "--max-delete: no message: $(cat "$T/err")"
+
+# --link-dest: unchanged files are links into the earlier snapshot
+fixture "$S"
+rm -rf "$T/b"; mkdir "$T/b"
+"$UCP" --sync "$S" "$T/b/1" || fail "snapshot 1"
+printf 'changed\n' >"$S/d/g"
+"$UCP" --sync --link-dest=../1 "$S" "$T/b/2" || fail "snapshot 2: exit $?"
+rsync -aH --link-dest=../1 "$S/" "$T/b/r2/"
+same_tree --mode --times "$S" "$T/b/2" || fail "--link-dest: not a mirror"
+[ "$(stat -c %i "$T/b/1/same/k")" = "$(stat -c %i "$T/b/2/same/k")" ] ||
+	fail "--link-dest: unchanged file not linked"
+[ "$(stat -c %i "$T/b/1/d/g")" != "$(stat -c %i "$T/b/2/d/g")" ] ||
+	fail "--link-dest: changed file linked"
+diff <(cd "$T/b/r2" && find . -type f -printf '%p %n\n' | sort) \
+     <(cd "$T/b/2" && find . -type f -printf '%p %n\n' | sort) ||
+	fail "--link-dest: link counts differ from rsync's"
+
+# --backup (and --suffix, --backup-dir) keep what is replaced or deleted
+for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk"; do
+	fixture "$S"
+	rm -rf "$T/r" "$T/u" "$T/bk"
+	rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
+	# Files only: rsync itself cannot delete a directory whose files
+	# it keeps as backups beside them.
+	printf 'ALPHA!\n' >"$S/f"; rm "$S/d/g" "$S/same/k"
+	settimes "$S"
+	rsync -aH --delete $args "$S/" "$T/r/"
+	rm -rf "$T/rbk"; [ -d "$T/bk" ] && mv "$T/bk" "$T/rbk"
+	"$UCP" --sync --delete $args "$S" "$T/u" || fail "$args: exit $?"
+	# (rsync leaves the times of directories it put backups in as the
+	# backups left them; ucp puts the source's back: no --times here)
+	same_tree --mode --links "$T/r" "$T/u" || fail "$args: trees differ from rsync's"
+	if [ -d "$T/rbk" ]; then
+		same_tree --mode --links "$T/rbk" "$T/bk" || fail "$args: backup dir differs"
+	fi
+done
+
+# size and time options against rsync
+for args in --size-only --ignore-times --checksum --existing --ignore-existing \
+	    --update "--max-size=100K" "--min-size=5" "--modify-window=2"; do
+	fixture "$S"
+	rm -rf "$T/r" "$T/u"
+	rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
+	printf 'xyz\n' >"$S/samesize"
+	printf 'abcd\n' >"$S/f"
+	printf 'brand new\n' >"$S/newfile"
+	settimes "$S"
+	touch -d '2021-03-04 05:06:08' "$S/samesize"
+	printf 'newer in dst\n' >"$T/r/m"; printf 'newer in dst\n' >"$T/u/m"
+	touch -d '2030-01-01' "$T/r/m" "$T/u/m"
+	items "$T/ra" rsync -aHi $args "$S/" "$T/r/"
+	items "$T/ua" "$UCP" --sync --itemize-changes $args "$S" "$T/u"
+	cmp_rc "$T/ra" "$T/ua" "$args"
+	cmp_items "$T/ra" "$T/ua" "$args"
+	same_tree --mode --times --links "$T/r" "$T/u" || fail "$args: trees differ from rsync's"
+done
+
+# --files-from (and --from0)
+fixture "$S"
+printf 'f\nd/e/big\nsame\n' >"$T/list"
+printf 'f\0d/e/big\0same\0' >"$T/list0"
+rm -rf "$T/r" "$T/u" "$T/u0"
+rsync -a --files-from="$T/list" "$S/" "$T/r/"
+"$UCP" --sync --files-from="$T/list" "$S" "$T/u" || fail "--files-from: exit $?"
+"$UCP" --sync --from0 --files-from="$T/list0" "$S" "$T/u0" || fail "--from0: exit $?"
+diff <(cd "$T/r" && find . | sort) <(cd "$T/u" && find . | sort) || fail "--files-from differs from rsync"
+diff <(cd "$T/u" && find . | sort) <(cd "$T/u0" && find . | sort) || fail "--from0 differs"
+
+# several sources: each to DEST/NAME, as rsync -a A B DEST/
+fixture "$S"
+rm -rf "$T/r" "$T/u"
+rsync -aH "$S/d" "$S/f" "$T/r/"
+"$UCP" --sync "$S/d" "$S/f" "$T/u" || fail "several sources: exit $?"
+touch -d 2001-01-01 "$T/r" "$T/u"	# DEST itself is not a mirror of anything
+same_tree --mode --times --links "$T/r" "$T/u" || fail "several sources differ from rsync"
+
+# --stats uses rsync's names and counts
+fixture "$S"
+rm -rf "$T/r" "$T/u"
+rsync -aH --stats "$S/" "$T/r/" | grep -E '^(Number of|Total file size|Total transferred)' >"$T/rs"
+"$UCP" --sync --stats "$S" "$T/u" | grep -E '^(Number of|Total file size|Total transferred)' >"$T/us"
+cmp_items "$T/rs" "$T/us" "--stats"
+
+# exit codes: usage 1, missing source 23
+"$UCP" --delete a b 2>/dev/null; [ $? = 1 ] || fail "--delete without --sync: not a usage error"
+"$UCP" --sync -n a b 2>"$T/err"; [ $? = 1 ] || fail "--sync -n: not a usage error"
+grep -q "cannot be used with --sync" "$T/err" || fail "--sync -n: message: $(cat "$T/err")"
+"$UCP" --sync "$T/nonexistent" "$T/u" 2>/dev/null; rc=$?
+[ $rc = 23 ] || fail "missing source: exit $rc, want 23"
+
+# a source that cannot be read fully never drives deletions (rsync's
+# rule); as an unprivileged user, for whom permissions bite
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	fixture "$S"
+	rm -rf "$T/u"
+	mkdir "$S/locked"; : >"$S/locked/secret"
+	"$UCP" --sync "$S" "$T/u"
+	: >"$T/u/extra"; : >"$T/u/locked/extra"
+	chmod 000 "$S/locked"
+	chown -R 65534:65534 "$S" "$T/u"; chmod 755 "$T"
+	# Before and after: an error anywhere stops every deletion.
+	for when in --delete-before --delete-after; do
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$UCP" --sync $when "$S" "$T/u" 2>"$T/err"; rc=$?
+		[ $rc = 23 ] || fail "$when, unreadable source dir: exit $rc, want 23"
+		[ -e "$T/u/extra" ] || fail "$when: deleted after a source read error"
+		grep -q 'IO error encountered -- skipping file deletion' "$T/err" ||
+			fail "$when: no 'skipping file deletion' message: $(cat "$T/err")"
+	done
+	# During: nothing in the directory that could not be read.
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$UCP" --sync --delete "$S" "$T/u" 2>"$T/err"; rc=$?
+	[ $rc = 23 ] || fail "--delete, unreadable source dir: exit $rc, want 23"
+	[ -e "$T/u/locked/extra" ] || fail "--delete: deleted in an unread directory"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$UCP" --sync --delete --ignore-errors "$S" "$T/u" 2>/dev/null
+	[ -e "$T/u/extra" ] && fail "--ignore-errors: extraneous file kept"
+	chmod 755 "$S/locked"; chown -R 0:0 "$S"
+fi
+
+# atomic replacement: a reader polling during a slow sync of a large
+# file sees the old or the new content, never a mix
+rm -rf "$T/a"; mkdir -p "$T/a/s" "$T/a/d"
+python3 -c 'open("'"$T"'/a/s/big","wb").write(b"N"*(48<<20))'
+python3 -c 'open("'"$T"'/a/d/big","wb").write(b"O"*(48<<20))'
+touch -d 2000-01-01 "$T/a/d/big"
+python3 - "$T/a/d/big" "$T/a/stop" >"$T/a/reader" <<'EOF' &
+import os, sys
+path, stop = sys.argv[1], sys.argv[2]
+seen = set(); n = 0
+while not os.path.exists(stop):
+    with open(path, "rb") as f:
+        head = f.read(4096); f.seek(-4096, 2); tail = f.read(4096)
+        size = os.fstat(f.fileno()).st_size
+    kinds = {bytes(set(head)), bytes(set(tail))}
+    if len(kinds) != 1 or size != 48 << 20:
+        print("MIXED", head[:1], tail[:1], size); sys.exit(1)
+    seen |= kinds; n += 1
+print("ok", n, sorted(seen))
+EOF
+reader=$!
+sleep 0.2
+UCP_TEST_IOSIZE=4096 "$UCP" --sync "$T/a/s" "$T/a/d" || fail "large replace: exit $?"
+sleep 0.2; : >"$T/a/stop"
+wait $reader || fail "a reader saw a half-written file: $(cat "$T/a/reader")"
+cmp -s "$T/a/s/big" "$T/a/d/big" || fail "large replace: content differs"
+
+done_test
