@@ -167,6 +167,7 @@ struct job {
 	bool sparse;		/* has holes: read only the data extents */
 	bool cloned;		/* FICLONE shared the data */
 	bool inplace;		/* --inplace: tfd is the destination itself */
+	bool into_special;	/* ... a FIFO or device, written into as cp does */
 	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
@@ -1087,11 +1088,80 @@ static void resume_hl_waiters(struct worker *w)
 /* ------------------------------------------------------------------ */
 /* regular files: open, stat, create, copy, publish */
 
+static void file_finish_data(struct worker *w, struct job *j);
+
+/*
+ * A FIFO or a device at the destination name is written into, as cp does
+ * (cp f /dev/null), never replaced by a regular file.  It is fed in order
+ * with plain read/write: a FIFO is a stream, which the ring's concurrent
+ * chunk writes could reorder, and opening it waits for a reader, as cp
+ * waits.  If it cannot be opened, -f replaces it (cp unlinks it).
+ */
+static void file_into_special(struct worker *w, struct job *j)
+{
+	enum { BUFSZ = 128 << 10 };
+	int fd = openat(j->dir->dfd, j->dname, O_WRONLY | O_TRUNC | O_NOCTTY |
+						       O_NOFOLLOW | O_CLOEXEC);
+	char *buf;
+	bool ok = true;
+
+	if (fd < 0 && w->run->cfg.force) {
+		j->into_special = false;
+		j->keep_dst_mode = false;
+		file_create_tmp(w, j);
+		return;
+	}
+	if (fd < 0) {
+		job_fail(w, j, errno, true, "cannot open %s for writing");
+		job_close(w, j);
+		return;
+	}
+	j->tfd = fd;
+	j->inplace = true;
+	buf = malloc(BUFSZ);
+	if (!buf) {
+		job_fail(w, j, ENOMEM, false, "cannot copy %s");
+		job_close(w, j);
+		return;
+	}
+	while (ok) {
+		ssize_t n = read(j->sfd, buf, BUFSZ), done = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			job_fail(w, j, errno, false, "error reading %s");
+			ok = false;
+		}
+		if (n <= 0)
+			break;
+		while (ok && done < n) {
+			ssize_t k = write(fd, buf + done, (size_t)(n - done));
+
+			if (k < 0 && errno != EINTR) {
+				job_fail(w, j, errno, true, "error writing %s");
+				ok = false;
+			}
+			done += k > 0 ? k : 0;
+		}
+	}
+	free(buf);
+	if (!ok) {
+		job_close(w, j);
+		return;
+	}
+	file_finish_data(w, j);
+}
+
 static void file_create_tmp(struct worker *w, struct job *j)
 {
 	struct req *r;
 	mode_t mode = j->stx.stx_mode & 0777;
 
+	if (j->into_special) {
+		file_into_special(w, j);
+		return;
+	}
 	if (j->keep_dst_mode)
 		mode = j->dstx.stx_mode & 07777;
 	j->state = J_TMPFILE;
@@ -1161,8 +1231,6 @@ static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 		return;
 	file_create_tmp(w, j);
 }
-
-static void file_finish_data(struct worker *w, struct job *j);
 
 /*
  * Out of space with many files in flight, every one of them can fail,
@@ -1436,7 +1504,7 @@ static void file_finish_data(struct worker *w, struct job *j)
 
 	/* Holes are skipped, not written: a trailing one needs the size;
 	 * a file written in place may have been longer. */
-	if (((j->sparse && !j->cloned) || j->inplace) &&
+	if (((j->sparse && !j->cloned) || (j->inplace && !j->into_special)) &&
 	    ftruncate(j->tfd, (off_t)size) < 0) {
 		job_fail(w, j, errno, true, "error writing %s");
 		job_close(w, j);
@@ -2010,6 +2078,11 @@ static bool check_existing(struct worker *w, struct job *j)
 		return false;
 	if (cfg->remove_dest)
 		return true;	/* a new file, as if the old one was gone */
+	if (S_ISREG(j->stx.stx_mode) && !S_ISREG(j->dstx.stx_mode) &&
+	    !S_ISLNK(j->dstx.stx_mode)) {
+		j->into_special = true;	/* a FIFO or device: written into */
+		return true;
+	}
 	if (S_ISREG(j->stx.stx_mode) && S_ISREG(j->dstx.stx_mode)) {
 		/* cp writes into the existing file, which keeps its mode and
 		 * owner; only when it cannot be opened for writing does -f
