@@ -13,7 +13,7 @@ static int parse(struct opts *o, bool *exit_now, int argc, ...)
 	va_list ap;
 
 	va_start(ap, argc);
-	argv[0] = "ucp";
+	argv[0] = (char *)"ucp";
 	for (int i = 1; i < argc; i++)
 		argv[i] = va_arg(ap, char *);
 	argv[argc] = NULL;
