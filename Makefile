@@ -48,6 +48,9 @@ HDRS = $(wildcard src/*.h)
 UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
 	tests/unit/test_pathbuf tests/unit/test_engine_sync \
 	tests/unit/test_engine_ring tests/unit/test_filter
+# Not a test: prints the option table for tests/pkg/docs.sh.
+TEST_TOOLS = tests/unit/optdump
+UNIT_DEPS_optdump = src/opts.o src/log.o src/pathbuf.o src/filter.o
 UNIT_DEPS_test_filter = src/filter.o
 UNIT_DEPS_test_log = src/log.o src/pathbuf.o
 UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o src/filter.o
@@ -75,10 +78,10 @@ tests/unit/%: tests/unit/%.o $$(UNIT_DEPS_%)
 # way round): remember the flavour and rebuild when it changes.
 FLAVOUR := $(SANITIZE)-$(DEVELOPER)
 ifneq ($(FLAVOUR),$(shell cat .flavour 2>/dev/null))
-$(shell rm -f src/*.o tests/unit/*.o ucp $(UNIT_TESTS); echo '$(FLAVOUR)' > .flavour)
+$(shell rm -f src/*.o tests/unit/*.o ucp $(UNIT_TESTS) $(TEST_TOOLS); echo '$(FLAVOUR)' > .flavour)
 endif
 
-check: ucp $(UNIT_TESTS)
+check: ucp $(UNIT_TESTS) $(TEST_TOOLS)
 	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
 
 deps:
@@ -92,7 +95,7 @@ deps:
 	@echo "Arch:   pacman -S --needed gcc make pkgconf liburing rsync attr acl python"
 
 DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev rsync attr acl python3 time \
-	xfsprogs btrfs-progs e2fsprogs mandoc
+	xfsprogs btrfs-progs e2fsprogs mandoc man-db bash-completion zsh fish
 
 install: ucp
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -103,7 +106,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ucp $(DESTDIR)$(MANDIR)/man1/ucp.1
 
 clean:
-	rm -f ucp src/*.o tests/unit/*.o $(UNIT_TESTS) .flavour
+	rm -f ucp src/*.o tests/unit/*.o $(UNIT_TESTS) $(TEST_TOOLS) .flavour
 
 .PHONY: all check deps install uninstall clean
 .SECONDARY:

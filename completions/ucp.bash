@@ -1,60 +1,86 @@
-# bash completion for ucp (bash-completion 2.x API)
+# bash completion for ucp (the bash-completion 2.11 API of Debian 12).
+# Every option of ucp's option table is offered (tests/pkg/completions.sh
+# checks this file against the table).
 _ucp()
 {
-	local cur prev words cword
-	_init_completion || return
+	local cur prev words cword split
+	_init_completion -s || return
 
+	# Options whose argument is optional take it only as --opt=VALUE.
+	if $split; then
+		case $prev in
+		--reflink)
+			COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
+			return
+			;;
+		--backup)
+			COMPREPLY=($(compgen -W 'none off numbered t existing nil
+				simple never' -- "$cur"))
+			return
+			;;
+		--update)
+			COMPREPLY=($(compgen -W 'all none none-fail older' -- "$cur"))
+			return
+			;;
+		--preserve | --no-preserve)
+			local prefix=""
+			[[ $cur == *,* ]] && prefix=${cur%,*},
+			COMPREPLY=($(compgen -P "$prefix" -W 'mode ownership
+				timestamps links context xattr all' -- "${cur##*,}"))
+			compopt -o nospace
+			return
+			;;
+		--context)
+			return
+			;;
+		esac
+	fi
 	case $prev in
-	-t | --target-directory)
+	-t | --target-directory | --link-dest | --backup-dir)
 		_filedir -d
 		return
 		;;
-	esac
-	case $cur in
-	--link-dest=* | --backup-dir=*)
-		cur=${cur#*=}
-		_filedir -d
-		return
-		;;
-	--files-from=* | --exclude-from=* | --include-from=*)
-		cur=${cur#*=}
+	--files-from | --exclude-from | --include-from)
 		_filedir
 		return
 		;;
-	esac
-	case $cur in
-	--reflink=*)
-		COMPREPLY=($(compgen -P --reflink= -W 'auto always never' -- "${cur#*=}"))
+	--sparse)
+		COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
 		return
 		;;
-	--update=*)
-		COMPREPLY=($(compgen -P --update= -W 'all none none-fail older' -- "${cur#*=}"))
-		return
-		;;
-	esac
-	if [[ $cur == --preserve=* || $cur == --no-preserve=* ]]; then
-		local opt=${cur%%=*} list=${cur#*=} prefix=""
-		[[ $list == *,* ]] && prefix=${list%,*},
-		COMPREPLY=($(compgen -P "$opt=$prefix" -W 'mode ownership timestamps
-			links context xattr all' -- "${list##*,}"))
+	--no-preserve)
+		local prefix=""
+		[[ $cur == *,* ]] && prefix=${cur%,*},
+		COMPREPLY=($(compgen -P "$prefix" -W 'mode ownership timestamps
+			links context xattr all' -- "${cur##*,}"))
 		compopt -o nospace
 		return
-	fi
+		;;
+	-S | --suffix | --exclude | --include | --filter | --max-delete | \
+		--max-size | --min-size | --modify-window)
+		return
+		;;
+	esac
+	$split && return
+
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--archive --context --dereference --force
-			--help --interactive --link --no-clobber --no-dereference
-			--no-preserve= --no-target-directory --one-file-system --preserve
-			--preserve= --recursive --reflink --reflink= --remove-destination
-			--strip-trailing-slashes --target-directory= --update --update=
-			--verbose --version -a -d -f -H -i -L -l -n -P -p -R -r -T -t -u
-			-v -x -Z --sync --backup --backup-dir= --checksum --delete
-			--delete-after --delete-before --delete-during --delete-excluded
-			--dry-run --exclude= --exclude-from= --existing --files-from=
-			--filter= --from0 --ignore-errors --ignore-existing
+		COMPREPLY=($(compgen -W '--archive --attributes-only --backup
+			--backup= --backup-dir= --checksum --context --context=
+			--copy-contents --debug --delete --delete-after --delete-before
+			--delete-during --delete-excluded --dereference --dry-run
+			--exclude= --exclude-from= --existing --files-from= --filter=
+			--force --from0 --help --ignore-errors --ignore-existing
 			--ignore-times --include= --include-from= --inplace
-			--itemize-changes --link-dest= --max-delete= --max-size=
-			--min-size= --modify-window= --size-only --stats --suffix=
-			-b -S' -- "$cur"))
+			--interactive --itemize-changes --keep-directory-symlink --link
+			--link-dest= --max-delete= --max-size= --min-size=
+			--modify-window= --no-clobber --no-dereference --no-preserve=
+			--no-target-directory --one-file-system --parents --preserve
+			--preserve= --recursive --reflink --reflink=
+			--remove-destination --size-only --sparse= --stats
+			--strip-trailing-slashes --suffix= --symbolic-link --sync
+			--target-directory= --update --update= --verbose --version
+			-a -b -d -f -H -i -L -l -n -P -p -R -r -S -s -T -t -u -v -x
+			-Z' -- "$cur"))
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace
 		return
 	fi

@@ -3,8 +3,10 @@
 #
 # usage: tests/run.sh [NAME...]    (names filter: unit/test_log, e2e/cli, ...)
 #
-# Runs the unit test programs (tests/unit/test_*) once and every end-to-end
-# test (tests/e2e/*.sh) under both engines (UCP_ENGINE=ring, then sync).
+# Runs the unit test programs (tests/unit/test_*) once, every end-to-end
+# test (tests/e2e/*.sh) under both engines (UCP_ENGINE=ring, then sync), and
+# the packaging tests (tests/pkg/*.sh: man page, completions, install,
+# packages) once.
 # Each test exits 0 (pass), 77 (skip, with a "SKIP: reason" line) or
 # anything else (fail; its output is shown).  Ends with one line:
 #     N passed, N failed, N skipped
@@ -57,6 +59,11 @@ for t in tests/e2e/*.sh; do
 	for eng in ring sync; do
 		run_one "$name [$eng]" env UCP_ENGINE=$eng bash "$t"
 	done
+done
+for t in tests/pkg/*.sh; do
+	name=pkg/$(basename "$t" .sh)
+	wanted "$name" || continue
+	run_one "$name" bash "$t"
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "failed: ${failed[*]}"
