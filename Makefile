@@ -5,14 +5,30 @@
 # make SANITIZE=1      ASan + UBSan build (also: make check SANITIZE=1)
 # make check           every test; ends with "N passed, N failed, N skipped"
 # make deps            install build and test dependencies (Debian/Ubuntu)
-# make install         PREFIX, DESTDIR, BINDIR, MANDIR honoured
+# make install         PREFIX, DESTDIR, BINDIR, MANDIR and the completion
+#                      directories (BASHCOMPDIR, ZSHCOMPDIR, FISHCOMPDIR)
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
-MANDIR ?= $(PREFIX)/share/man
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR ?= $(DATAROOTDIR)/man
 INSTALL ?= install
 PKG_CONFIG ?= pkg-config
+
+# Completion directories: where each shell looks under this prefix.  bash:
+# what bash-completion's pkg-config file says, moved under DATAROOTDIR.
+# zsh: Debian's vendor-completions for a /usr install (the distributions
+# that use site-functions pass ZSHCOMPDIR), site-functions otherwise.
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=datadir=$(DATAROOTDIR) \
+	--variable=completionsdir bash-completion 2>/dev/null), \
+	$(DATAROOTDIR)/bash-completion/completions)
+ifeq ($(PREFIX),/usr)
+ZSHCOMPDIR ?= $(DATAROOTDIR)/zsh/vendor-completions
+else
+ZSHCOMPDIR ?= $(DATAROOTDIR)/zsh/site-functions
+endif
+FISHCOMPDIR ?= $(DATAROOTDIR)/fish/vendor_completions.d
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -76,9 +92,12 @@ tests/unit/%: tests/unit/%.o $$(UNIT_DEPS_%)
 
 # A SANITIZE build must not reuse objects from a plain build (or the other
 # way round): remember the flavour and rebuild when it changes.
+# (make dist builds nothing and leaves the objects alone.)
 FLAVOUR := $(SANITIZE)-$(DEVELOPER)
+ifneq ($(MAKECMDGOALS),dist)
 ifneq ($(FLAVOUR),$(shell cat .flavour 2>/dev/null))
 $(shell rm -f src/*.o tests/unit/*.o ucp $(UNIT_TESTS) $(TEST_TOOLS); echo '$(FLAVOUR)' > .flavour)
+endif
 endif
 
 check: ucp $(UNIT_TESTS) $(TEST_TOOLS)
@@ -91,22 +110,51 @@ deps:
 	else \
 		echo "Debian/Ubuntu: apt-get install $(DEB_DEPS)"; \
 	fi
-	@echo "Fedora: dnf install gcc make pkgconf-pkg-config liburing-devel rsync attr acl python3"
-	@echo "Arch:   pacman -S --needed gcc make pkgconf liburing rsync attr acl python"
+	@echo "Fedora: dnf install gcc make pkgconf-pkg-config liburing-devel xxhash-devel rsync attr acl python3"
+	@echo "Arch:   pacman -S --needed gcc make pkgconf liburing xxhash rsync attr acl python"
 
-DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev rsync attr acl python3 time \
-	xfsprogs btrfs-progs e2fsprogs mandoc man-db bash-completion zsh fish
+# Build: the first line.  Tests: the rest (the packaging tests build the
+# .deb, the rpm and the Arch package, and load the completions in bash,
+# zsh and fish).
+DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
+	rsync attr acl python3 time xfsprogs btrfs-progs e2fsprogs mandoc man-db \
+	debhelper lintian blhc rpm cpio makepkg libarchive-tools fakeroot \
+	bash-completion zsh fish
 
+# Never strips (distributions split debug symbols themselves).
 install: ucp
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR)
 	$(INSTALL) -m 755 ucp $(DESTDIR)$(BINDIR)/ucp
 	$(INSTALL) -m 644 man/ucp.1 $(DESTDIR)$(MANDIR)/man1/ucp.1
+	$(INSTALL) -m 644 completions/ucp.bash $(DESTDIR)$(BASHCOMPDIR)/ucp
+	$(INSTALL) -m 644 completions/_ucp $(DESTDIR)$(ZSHCOMPDIR)/_ucp
+	$(INSTALL) -m 644 completions/ucp.fish $(DESTDIR)$(FISHCOMPDIR)/ucp.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ucp $(DESTDIR)$(MANDIR)/man1/ucp.1
+	rm -f $(DESTDIR)$(BINDIR)/ucp $(DESTDIR)$(MANDIR)/man1/ucp.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/ucp $(DESTDIR)$(ZSHCOMPDIR)/_ucp \
+		$(DESTDIR)$(FISHCOMPDIR)/ucp.fish
+
+# make dist: the source tarball the packages build from (packaging/), with
+# sorted names, no owners and the last commit's time, so that it is the
+# same bytes wherever it is made.
+DISTDIR ?= .
+DIST = ucp-$(VERSION)
+DIST_FILES = LICENSE Makefile README.md .ci/run $(SRCS) $(HDRS) man/ucp.1 \
+	completions/ucp.bash completions/_ucp completions/ucp.fish \
+	$(sort $(wildcard tests/run.sh tests/lib/* tests/unit/*.[ch] \
+		tests/e2e/*.sh tests/pkg/*.sh)) \
+	$(sort $(shell find packaging -type f))
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+dist:
+	tar --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$(SOURCE_DATE_EPOCH) --transform='s,^,$(DIST)/,' \
+		-cf - $(DIST_FILES) | gzip -n9 >$(DISTDIR)/$(DIST).tar.gz
 
 clean:
 	rm -f ucp src/*.o tests/unit/*.o $(UNIT_TESTS) $(TEST_TOOLS) .flavour
 
-.PHONY: all check deps install uninstall clean
+.PHONY: all check deps install uninstall dist clean
 .SECONDARY:

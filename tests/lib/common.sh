@@ -34,3 +34,17 @@ while len(out) < n:
     out += hashlib.sha256(b"%d" % i).digest(); i += 1
 open(sys.argv[1], "wb").write(out[:n])' "$1" "$2"
 }
+
+# Packaging tests build their own binary from the release tarball, so they
+# run once, in the plain `make check`; under SANITIZE=1 they skip.
+# make_dist: the tarball `make dist` makes, unpacked as $T/ucp-VERSION.
+make_dist() {
+	[ "${SANITIZE:-}" != 1 ] ||
+		skip "builds a plain binary of its own; runs in the plain make check"
+	make -s -C "$TESTS_DIR/.." dist DISTDIR="$T" >"$T/dist.log" 2>&1 ||
+		{ cat "$T/dist.log"; echo "FAIL: make dist"; exit 1; }
+	DIST_TGZ=$(echo "$T"/ucp-*.tar.gz)
+	DIST_DIR=${DIST_TGZ%.tar.gz}
+	VERSION=${DIST_DIR##*/ucp-}
+	tar -C "$T" -xzf "$DIST_TGZ" || { echo "FAIL: cannot unpack $DIST_TGZ"; exit 1; }
+}
