@@ -57,7 +57,7 @@ endif
 
 SRCS = src/main.c src/opts.c src/log.c src/copy.c src/engine.c \
 	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c \
-	src/meta.c src/sync.c src/filter.c
+	src/meta.c src/sync.c src/filter.c src/hash.c
 OBJS = $(SRCS:.c=.o)
 HDRS = $(wildcard src/*.h)
 
@@ -119,7 +119,7 @@ deps:
 DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
 	rsync attr acl python3 time xfsprogs btrfs-progs e2fsprogs mandoc man-db \
 	debhelper lintian blhc rpm cpio makepkg libarchive-tools fakeroot \
-	bash-completion zsh fish
+	bash-completion zsh fish strace
 
 # Never strips (distributions split debug symbols themselves).
 install: ucp

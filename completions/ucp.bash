@@ -69,7 +69,7 @@ _ucp()
 			--copy-contents --debug --delete --delete-after --delete-before
 			--delete-during --delete-excluded --dereference --dry-run
 			--exclude= --exclude-from= --existing --files-from= --filter=
-			--force --from0 --help --ignore-errors --ignore-existing
+			--force --from0 --fsync --help --ignore-errors --ignore-existing
 			--ignore-times --include= --include-from= --inplace
 			--interactive --itemize-changes --keep-directory-symlink --link
 			--link-dest= --max-delete= --max-size= --min-size=
@@ -78,7 +78,7 @@ _ucp()
 			--preserve= --recursive --reflink --reflink=
 			--remove-destination --size-only --sparse= --stats
 			--strip-trailing-slashes --suffix= --symbolic-link --sync
-			--target-directory= --update --update= --verbose --version
+			--target-directory= --update --update= --verbose --verify --version
 			-a -b -d -f -H -i -L -l -n -P -p -R -r -S -s -T -t -u -v -x
 			-Z' -- "$cur"))
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace

@@ -27,6 +27,7 @@
 #include "bufpool.h"
 #include "copy.h"
 #include "engine.h"
+#include "hash.h"
 #include "log.h"
 #include "meta.h"
 #include "pathbuf.h"
@@ -118,6 +119,7 @@ struct chunk {
 	uint8_t pending;	/* reqs in flight for this chunk */
 	bool linked;		/* the write was queued linked to the read */
 	bool read_failed;
+	bool hash_wait;		/* --verify: written, waits to be hashed */
 };
 
 enum jstate {
@@ -175,7 +177,10 @@ struct job {
 	unsigned nchunks;
 	struct statx stx, dstx;
 	char tmpname[64];
+	uint64_t hash_off;	/* --verify: source bytes hashed, in order */
 	struct chunk chunk[MAX_FILE_CHUNKS];
+	/* Not cleared when the slot is reused: */
+	XXH3_state_t *xs;	/* --verify: the source's hash as it is read */
 };
 
 /* A FIFO of jobs waiting for something (threaded through job->next). */
@@ -302,6 +307,11 @@ void copy_config_defaults(struct copy_config *cfg)
 	 * 1.16x cp's time, every 2 MiB 0.96x, 4 MiB 0.65-0.84x, 8 MiB
 	 * 0.68-0.72x hot and 0.70x cold, 32 MiB 0.89x. */
 	cfg->writeback = (size_t)env_uint("UCP_WRITEBACK_MB", 8) << 20;
+	/* Tests only: damage the copies whose names contain this string,
+	 * after their data is written, as a failing disk would. */
+	cfg->test_corrupt = getenv("UCP_TEST_CORRUPT");
+	if (cfg->test_corrupt && !*cfg->test_corrupt)
+		cfg->test_corrupt = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -481,6 +491,30 @@ static void req_submit(struct worker *w, struct job *j, struct req *r)
 /* ------------------------------------------------------------------ */
 /* directory nodes */
 
+/* fsync a directory, also through an O_PATH fd (which fsync refuses). */
+static int fsync_dir(int dfd)
+{
+	int fd, rc;
+
+	if (fsync(dfd) == 0)
+		return 0;
+	if (errno != EBADF)
+		return -1;
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	if (rc < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static void dnode_free(struct copy_run *run, struct dnode *d)
 {
 	if (d->sync_attrs && d->dfd >= 0 && !run->cfg.sync->o->dry_run) {
@@ -510,6 +544,11 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 		   fchmod(d->dfd, d->final_mode) < 0) {
 		log_error(errno, "cannot change permissions of %s",
 			  log_quote(d->dpath));
+		atomic_fetch_add(&run->errors, 1);
+	}
+	/* --fsync: its entries (and attributes) are final now. */
+	if (run->cfg.fsync && d->dfd >= 0 && fsync_dir(d->dfd) < 0) {
+		log_error(errno, "error syncing %s", log_quote(d->dpath));
 		atomic_fetch_add(&run->errors, 1);
 	}
 	if (d->sfd >= 0)
@@ -1168,14 +1207,17 @@ static void file_create_tmp(struct worker *w, struct job *j)
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
 	r->path = ".";
-	r->oflags = O_TMPFILE | O_WRONLY | O_CLOEXEC;
+	/* --verify reads the copy back through the same fd. */
+	r->oflags = O_TMPFILE | (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
+		    O_CLOEXEC;
 	r->mode = mode;
 	if (w->run->cfg.sync && w->run->cfg.sync->o->inplace && j->dst_exists &&
 	    S_ISREG(j->dstx.stx_mode)) {
 		/* --inplace: write over the file itself (not atomic). */
 		j->inplace = true;
 		r->path = j->dname;
-		r->oflags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
+			    O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	}
 	req_submit(w, j, r);
 }
@@ -1331,6 +1373,17 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	j->data_end = j->sparse ? 0 : UINT64_MAX;
 	j->wb_off = 0;
 	j->wb_pending = 0;
+	j->hash_off = 0;
+	if (w->run->cfg.verify) {
+		if (!j->xs)
+			j->xs = XXH3_createState();
+		if (!j->xs) {
+			job_fail(w, j, ENOMEM, false, "cannot hash %s");
+			job_close(w, j);
+			return;
+		}
+		XXH3_128bits_reset(j->xs);
+	}
 	/* A file of many requests saves an fd lookup on each with fixed
 	 * files; small files would only pay the two registration calls. */
 	if (j->stx.stx_size >= FIXED_FILE_MIN_CHUNKS * w->run->cfg.chunk &&
@@ -1402,6 +1455,74 @@ static void chunk_idle(struct worker *w, struct job *j, unsigned ci)
 	j->nchunks--;
 }
 
+static void writeback_kick(struct worker *w, struct job *j, uint64_t end);
+
+/* A chunk's data is written (and hashed): read the rest of a partial
+ * chunk, or give the buffer back. */
+static void chunk_next(struct worker *w, struct job *j, unsigned ci)
+{
+	struct chunk *c = &j->chunk[ci];
+
+	c->hash_wait = false;
+	if (c->got < c->want) {
+		/* Partial read: continue the same chunk where it stopped. */
+		chunk_read(w, j, ci, c->off + c->got, c->want - c->got, false);
+		return;
+	}
+	if (c->off + c->got > j->stx.stx_size)
+		j->changed = true;
+	writeback_kick(w, j, c->off + c->got);
+	chunk_idle(w, j, ci);
+}
+
+/*
+ * --verify hashes the source in file order while chunks complete in any
+ * order: a written chunk is hashed only when no chunk before it is still
+ * in flight (chunks are planned in increasing offsets), otherwise it keeps
+ * its buffer and waits.  A gap before it can only be holes of a sparse
+ * source, which hash as the zeros they read as.
+ */
+static bool chunk_hashable(const struct job *j, unsigned ci)
+{
+	for (unsigned k = 0; k < MAX_FILE_CHUNKS; k++)
+		if (k != ci && j->chunk[k].buf >= 0 &&
+		    j->chunk[k].off < j->chunk[ci].off)
+			return false;
+	return true;
+}
+
+static const char zeros[64 * 1024];
+
+static void hash_zeros(XXH3_state_t *xs, uint64_t n)
+{
+	while (n) {
+		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+
+		XXH3_128bits_update(xs, zeros, k);
+		n -= k;
+	}
+}
+
+static void chunk_hash(struct worker *w, struct job *j, unsigned ci)
+{
+	struct chunk *c = &j->chunk[ci];
+
+	assert(c->off >= j->hash_off);
+	hash_zeros(j->xs, c->off - j->hash_off);
+	XXH3_128bits_update(j->xs, bufpool_addr(&w->bp, c->buf), c->got);
+	j->hash_off = c->off + c->got;
+}
+
+/* After a failure, parked chunks will never be hashed: free them. */
+static void drop_parked(struct worker *w, struct job *j)
+{
+	for (unsigned k = 0; k < MAX_FILE_CHUNKS; k++)
+		if (j->chunk[k].buf >= 0 && j->chunk[k].hash_wait) {
+			j->chunk[k].hash_wait = false;
+			chunk_idle(w, j, k);
+		}
+}
+
 static void file_publish(struct worker *w, struct job *j);
 
 /*
@@ -1442,6 +1563,8 @@ static void copy_pump(struct worker *w, struct job *j)
 	size_t chunk = run->cfg.chunk;
 
 	assert(j->state == J_COPY);
+	if (j->err || copy_stop_signal)
+		drop_parked(w, j);
 	while (!j->planned_all && !j->err && !copy_stop_signal &&
 	       j->nchunks < run->cfg.file_chunks) {
 		unsigned ci;
@@ -1496,6 +1619,76 @@ static void copy_pump(struct worker *w, struct job *j)
 	file_finish_data(w, j);
 }
 
+/* Tests only (UCP_TEST_CORRUPT): flip a byte of the copy in the middle,
+ * after it was written, as a disk losing a write would. */
+static void test_corrupt(struct worker *w, struct job *j)
+{
+	off_t at = (off_t)(j->stx.stx_size / 2);
+	unsigned char b;
+
+	if (!w->run->cfg.test_corrupt || !j->stx.stx_size ||
+	    !strstr(j->dname, w->run->cfg.test_corrupt) ||
+	    pread(j->sfd, &b, 1, at) != 1)
+		return;
+	b ^= 0xff;
+	(void)!pwrite(j->tfd, &b, 1, at);
+}
+
+/*
+ * --fsync and --verify, before the copy gets its name.  fsync's first
+ * report is the one that counts (after a failed writeback a second fsync
+ * can succeed with the data lost), so a failure fails the file.  --verify
+ * then drops the copy's clean pages and reads it back, so that the data
+ * compared comes from the disk, not from the page cache that wrote it, and
+ * compares its hash with the source's, taken as the source was read (or,
+ * for a clone, read now).  FIFOs and devices written into are not read
+ * back.
+ */
+static bool file_check_data(struct worker *w, struct job *j)
+{
+	struct copy_run *run = w->run;
+	XXH128_hash_t want, got;
+	size_t bufsz = w->bp.size;
+	char *buf;
+	int err;
+
+	if (j->into_special || (!run->cfg.fsync && !run->cfg.verify))
+		return true;
+	if (fsync(j->tfd) < 0) {
+		job_fail(w, j, errno, true, "error syncing %s");
+		return false;
+	}
+	if (!run->cfg.verify)
+		return true;
+	buf = malloc(bufsz);
+	if (!buf) {
+		job_fail(w, j, ENOMEM, true, "cannot verify %s");
+		return false;
+	}
+	if (!j->cloned) {
+		if (j->hash_off < j->stx.stx_size)
+			hash_zeros(j->xs, j->stx.stx_size - j->hash_off);
+		want = XXH3_128bits_digest(j->xs);
+	} else if ((err = hash_fd(j->sfd, buf, bufsz, &want)) != 0) {
+		free(buf);
+		job_fail(w, j, err, false, "error reading %s");
+		return false;
+	}
+	(void)posix_fadvise(j->tfd, 0, 0, POSIX_FADV_DONTNEED);
+	err = hash_fd(j->tfd, buf, bufsz, &got);
+	free(buf);
+	if (err) {
+		job_fail(w, j, err, true, "error reading back %s");
+		return false;
+	}
+	if (!XXH128_isEqual(want, got)) {
+		job_fail(w, j, 0, true, "%s: verification failed: the data "
+					"read back differs from the source");
+		return false;
+	}
+	return true;
+}
+
 /* The data is in place (copied or cloned): size, attributes, publish. */
 static void file_finish_data(struct worker *w, struct job *j)
 {
@@ -1510,6 +1703,8 @@ static void file_finish_data(struct worker *w, struct job *j)
 		job_close(w, j);
 		return;
 	}
+	if (!j->into_special)
+		test_corrupt(w, j);
 	if (run->cfg.preserve & PRESERVE_META) {
 		struct meta_result res;
 
@@ -1521,6 +1716,11 @@ static void file_finish_data(struct worker *w, struct job *j)
 			report_meta(run, d ? d : j->dname, &res);
 			free(d);
 		}
+	}
+	/* After the attributes, so that --fsync makes them durable too. */
+	if (!file_check_data(w, j)) {
+		job_close(w, j);
+		return;
 	}
 	file_publish(w, j);
 }
@@ -1645,15 +1845,23 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	/* The write of everything read is done. */
-	if (c->got < c->want) {
-		/* Partial read: continue the same chunk where it stopped. */
-		chunk_read(w, j, ci, c->off + c->got, c->want - c->got, false);
+	if (!w->run->cfg.verify) {
+		chunk_next(w, j, ci);
+	} else if (!chunk_hashable(j, ci)) {
+		c->hash_wait = true;	/* an earlier chunk is not done */
 		return;
+	} else {
+		/* Hash it, and the parked chunks that are now in order. */
+		do {
+			chunk_hash(w, j, ci);
+			chunk_next(w, j, ci);
+			for (ci = 0; ci < MAX_FILE_CHUNKS; ci++)
+				if (j->chunk[ci].buf >= 0 &&
+				    j->chunk[ci].hash_wait &&
+				    chunk_hashable(j, ci))
+					break;
+		} while (ci < MAX_FILE_CHUNKS);
 	}
-	if (c->off + c->got > j->stx.stx_size)
-		j->changed = true;
-	writeback_kick(w, j, c->off + c->got);
-	chunk_idle(w, j, ci);
 	copy_pump(w, j);
 }
 
@@ -2897,6 +3105,8 @@ void copy_run_free(struct copy_run *run)
 	if (run->w) {
 		for (unsigned i = 0; i < run->nworkers; i++) {
 			bufpool_free(&run->w[i].bp);
+			for (unsigned k = 0; run->w[i].jobs && k < run->cfg.jobs; k++)
+				XXH3_freeState(run->w[i].jobs[k].xs);
 			free(run->w[i].jobs);
 			free(run->w[i].reqs);
 		}

@@ -19,6 +19,11 @@
  *   LINKAT(AT_EMPTY_PATH) to the final name (or, to replace an existing
  *   file, LINKAT to a temp name + RENAMEAT over it) -> CLOSE both.
  *
+ * --fsync flushes the file before LINKAT; --verify also hashes the source
+ * in file order as chunks complete (a chunk that finished early keeps its
+ * buffer until those before it are hashed), then drops the copy's pages
+ * and reads it back to compare (plain syscalls, in the worker).
+ *
  * So a file appears at its final name only with its complete data, and a
  * run killed at any moment leaves no temp file (an unlinked O_TMPFILE is
  * freed by the kernel).  Directories are MKDIRAT + two OPENATs, symlinks
@@ -54,13 +59,17 @@ struct copy_config {
 	unsigned jobs;		/* entries in flight per worker */
 	unsigned overread;	/* test: plan this many chunks past EOF */
 	size_t writeback;	/* start writeback every N bytes (0: off) */
+	bool fsync;		/* --fsync: files before publishing, then dirs */
+	bool verify;		/* --verify: read back and compare first */
+	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };
 
 struct copy_run;
 struct sync_state;
 
-/* Defaults, then UCP_WORKERS / UCP_TEST_IOSIZE / UCP_TEST_OVERREAD. */
+/* Defaults, then UCP_WORKERS / UCP_TEST_IOSIZE / UCP_TEST_OVERREAD /
+ * UCP_TEST_CORRUPT. */
 void copy_config_defaults(struct copy_config *cfg);
 
 int copy_run_new(struct copy_run **out, const struct copy_config *cfg);

@@ -264,6 +264,8 @@ static int run_sync(struct opts *o)
 	cfg.reflink = o->reflink;
 	cfg.deref_all = o->deref == DEREF_ALWAYS;
 	cfg.one_fs = o->one_fs;
+	cfg.fsync = o->fsync;
+	cfg.verify = o->verify;
 	cfg.sync = &ss;
 	ret = copy_run_new(&run, &cfg);
 	if (ret < 0) {
@@ -467,6 +469,8 @@ int main(int argc, char **argv)
 	cfg.deref_all = o.deref == DEREF_ALWAYS;
 	cfg.one_fs = o.one_fs;
 	cfg.remove_dest = o.remove_dest;
+	cfg.fsync = o.fsync;
+	cfg.verify = o.verify;
 	cfg.require_preserve = o.require_preserve;
 	cfg.require_xattr = o.require_xattr;
 	ret = copy_run_new(&run, &cfg);

@@ -62,6 +62,9 @@ const struct opt_def opts_table[] = {
 	  "if an existing destination file cannot be opened, remove it and try again" },
 	{ "from0", 0, ARG_NONE, OPT_FROM0, OPT_SYNC_ONLY, NULL,
 	  "all *-from/filter files are delimited by 0s" },
+	{ "fsync", 0, ARG_NONE, OPT_FSYNC, OPT_SYNC_TOO, NULL,
+	  "flush each file to the disk before it gets its name, and each "
+	  "changed directory at the end" },
 	{ "help", 0, ARG_NONE, OPT_HELP, OPT_SYNC_TOO, NULL,
 	  "display this help and exit" },
 	{ "ignore-errors", 0, ARG_NONE, OPT_IGNORE_ERRORS, OPT_SYNC_ONLY, NULL,
@@ -138,6 +141,9 @@ const struct opt_def opts_table[] = {
 	  "older (-u: older, only when the SOURCE is newer)" },
 	{ "verbose", 'v', ARG_NONE, OPT_VERBOSE, OPT_SYNC_TOO, NULL,
 	  "explain what is being done" },
+	{ "verify", 0, ARG_NONE, OPT_VERIFY, OPT_SYNC_TOO, NULL,
+	  "flush each copy, read it back from the disk and compare it with "
+	  "the source (XXH3-128) before it gets its name" },
 	{ "version", 0, ARG_NONE, OPT_VERSION, OPT_SYNC_TOO, NULL,
 	  "output version information and exit" },
 	{ NULL, 'd', ARG_NONE, OPT_NO_DEREF_LINKS, 0, NULL,
@@ -608,6 +614,12 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 		case OPT_REMOVE_DEST:
 			o->remove_dest = true;
 			break;
+		case OPT_FSYNC:
+			o->fsync = true;
+			break;
+		case OPT_VERIFY:
+			o->verify = true;
+			break;
 		case OPT_STRIP_SLASHES:
 			o->strip_slashes = true;
 			break;
@@ -752,7 +764,8 @@ void opts_help(void)
 			help_option(&opts_table[i]);
 	printf("\nWith --sync, DEST becomes a mirror of SRC's contents, as with\n"
 	       "'rsync -aH SRC/ DEST/' (several SRCs: each to DEST/NAME).  Also\n"
-	       "valid with --sync: -v, -x, -L, -u, -b, -S, --reflink.\n\n");
+	       "valid with --sync: -v, -x, -L, -u, -b, -S, --reflink, --fsync,\n"
+	       "--verify.\n\n");
 	for (unsigned i = 0; i < opts_count; i++)
 		if ((opts_table[i].flags & OPT_SYNC_ONLY) &&
 		    !(opts_table[i].flags & OPT_HIDDEN))

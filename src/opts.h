@@ -74,6 +74,8 @@ enum opt_id {
 	OPT_SIZE_ONLY,
 	OPT_STATS,
 	OPT_SUFFIX,
+	OPT_FSYNC,
+	OPT_VERIFY,
 	OPT_UNIMPLEMENTED_ID,	/* any option that is refused for now */
 };
 
@@ -179,6 +181,8 @@ struct opts {
 	bool one_fs;		/* -x */
 	bool remove_dest;	/* --remove-destination */
 	bool strip_slashes;
+	bool fsync;		/* --fsync */
+	bool verify;		/* --verify */
 	const char *target_dir;	/* -t */
 	struct sync_opts sync;
 	int nops;		/* operands */

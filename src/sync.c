@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <xxhash.h>
+#include "hash.h"
 
 #include "log.h"
 #include "pathbuf.h"
@@ -169,42 +169,21 @@ unsigned sync_diff(const struct sync_state *st, const struct statx *src,
 static int hash_file(int dirfd, const char *name, XXH128_hash_t *out)
 {
 	static const size_t bsize = 256 * 1024;
-	XXH3_state_t *h = XXH3_createState();
 	char *buf = malloc(bsize);
-	int fd = -1, err = 0;
-	off_t off = 0;
+	int fd, err;
 
-	if (!h || !buf) {
-		err = ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return ENOMEM;
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		err = errno;
-		goto out;
+		free(buf);
+		return err;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	XXH3_128bits_reset(h);
-	for (;;) {
-		ssize_t n = pread(fd, buf, bsize, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = errno;
-			goto out;
-		}
-		if (!n)
-			break;
-		XXH3_128bits_update(h, buf, (size_t)n);
-		off += n;
-	}
-	*out = XXH3_128bits_digest(h);
-out:
-	if (fd >= 0)
-		close(fd);
+	err = hash_fd(fd, buf, bsize, out);
+	close(fd);
 	free(buf);
-	XXH3_freeState(h);
 	return err;
 }
 

@@ -29,6 +29,14 @@ for fs in btrfs xfs; do
 	# The never copy shares nothing with a source that was itself copied.
 	"$UCP" -r --reflink=never "$S" "$T/mnt/plain" || fail "$fs: plain copy failed"
 	[ "$(shared "$T/mnt/plain/a")" = 0 ] || fail "$fs: --reflink=never shared extents"
+	# --verify on a clone reads the source again: a clone damaged after
+	# it was made is caught, an intact one passes.
+	"$UCP" -r --verify "$T/mnt/src" "$T/mnt/verified" || fail "$fs: --verify of clones failed"
+	[ "$(shared "$T/mnt/verified/a")" -gt 0 ] || fail "$fs: --verify did not clone"
+	UCP_TEST_CORRUPT=a "$UCP" -r --verify "$T/mnt/src" "$T/mnt/damaged" 2>"$T/err" &&
+		fail "$fs: --verify published a damaged clone"
+	grep -q "damaged/a': verification failed" "$T/err" || fail "$fs: --verify said: $(cat "$T/err")"
+	[ -e "$T/mnt/damaged/a" ] && fail "$fs: the damaged clone is at its name"
 	umount "$T/mnt"
 done
 [ $tested = 1 ] || skip "neither btrfs nor xfs could be mounted"
