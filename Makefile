@@ -119,7 +119,7 @@ deps:
 DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
 	rsync attr acl python3 time xfsprogs btrfs-progs e2fsprogs mandoc man-db \
 	debhelper lintian blhc rpm cpio makepkg libarchive-tools fakeroot \
-	bash-completion zsh fish strace
+	bash-completion zsh fish strace xxhash
 
 # Never strips (distributions split debug symbols themselves).
 install: ucp

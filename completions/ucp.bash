@@ -40,7 +40,7 @@ _ucp()
 		_filedir -d
 		return
 		;;
-	--files-from | --exclude-from | --include-from)
+	--files-from | --exclude-from | --include-from | --checksum-file)
 		_filedir
 		return
 		;;
@@ -65,7 +65,7 @@ _ucp()
 
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--archive --attributes-only --backup
-			--backup= --backup-dir= --checksum --context --context=
+			--backup= --backup-dir= --checksum --checksum-file= --context --context=
 			--copy-contents --debug --delete --delete-after --delete-before
 			--delete-during --delete-excluded --dereference --dry-run
 			--exclude= --exclude-from= --existing --files-from= --filter=

@@ -178,6 +178,8 @@ struct job {
 	struct statx stx, dstx;
 	char tmpname[64];
 	uint64_t hash_off;	/* --verify: source bytes hashed, in order */
+	XXH128_hash_t digest;	/* ... the source's hash, once known */
+	bool have_digest;
 	struct chunk chunk[MAX_FILE_CHUNKS];
 	/* Not cleared when the slot is reused: */
 	XXH3_state_t *xs;	/* --verify: the source's hash as it is read */
@@ -269,6 +271,8 @@ struct hlink {
 	unsigned left;		/* other links still expected */
 	unsigned users;		/* LINKATs in flight */
 	char *rel;		/* --sync: the first copy's path, for -i */
+	XXH128_hash_t digest;	/* --checksum-file: the first copy's */
+	bool have_digest;
 	char name[NAME_MAX + 1];
 };
 
@@ -868,9 +872,57 @@ static void job_unlink_tmp(struct worker *w, struct job *j);
 static void hl_published(struct copy_run *run, struct job *j);
 
 /* The entry is at its final name. */
+static pthread_mutex_t manifest_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * --checksum-file: one line per regular file written, "<xxh128>  <path>"
+ * as xxh128sum prints it, the path as the diagnostics name the copy.  A
+ * name with a newline is written escaped as GNU's *sum tools do (a line
+ * starting with '\', "\n" and "\\" inside).
+ */
+static void manifest_add(struct worker *w, struct job *j)
+{
+	const XXH128_hash_t *h = j->have_digest ? &j->digest :
+				 j->linked && j->hl && j->hl->have_digest ?
+						   &j->hl->digest : NULL;
+	char *d;
+
+	if (!h || !S_ISREG(j->stx.stx_mode))
+		return;
+	d = dst_disp(j);
+	if (!d)
+		d = strdup(j->dname);
+	if (!d)
+		return;
+	pthread_mutex_lock(&manifest_lock);
+	if (strchr(d, '\n')) {
+		fprintf(w->run->cfg.manifest, "\\%016llx%016llx  ",
+			(unsigned long long)h->high64,
+			(unsigned long long)h->low64);
+		for (const char *p = d; *p; p++) {
+			if (*p == '\n')
+				fputs("\\n", w->run->cfg.manifest);
+			else if (*p == '\\')
+				fputs("\\\\", w->run->cfg.manifest);
+			else
+				fputc(*p, w->run->cfg.manifest);
+		}
+		fputc('\n', w->run->cfg.manifest);
+	} else {
+		fprintf(w->run->cfg.manifest, "%016llx%016llx  %s\n",
+			(unsigned long long)h->high64,
+			(unsigned long long)h->low64, d);
+	}
+	pthread_mutex_unlock(&manifest_lock);
+	free(d);
+}
+
 static void entry_published(struct worker *w, struct job *j)
 {
 	struct sync_state *ss = w->run->cfg.sync;
+
+	if (w->run->cfg.manifest)
+		manifest_add(w, j);
 
 	if (ss) {
 		char *extra = NULL;
@@ -995,6 +1047,8 @@ static void hl_published(struct copy_run *run, struct job *j)
 	e->dfd = fcntl(j->dir->dfd, F_DUPFD_CLOEXEC, 0);
 	snprintf(e->name, sizeof(e->name), "%s", j->dname);
 	e->state = e->dfd >= 0 ? HL_DONE : HL_FAILED;
+	e->digest = j->digest;
+	e->have_digest = j->have_digest;
 	if (run->cfg.sync && !e->rel)
 		e->rel = job_rel(j);
 	j->hl_first = false;
@@ -1374,7 +1428,7 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	j->wb_off = 0;
 	j->wb_pending = 0;
 	j->hash_off = 0;
-	if (w->run->cfg.verify) {
+	if (w->run->cfg.verify || w->run->cfg.manifest) {
 		if (!j->xs)
 			j->xs = XXH3_createState();
 		if (!j->xs) {
@@ -1652,17 +1706,17 @@ static bool file_check_data(struct worker *w, struct job *j)
 	char *buf;
 	int err;
 
-	if (j->into_special || (!run->cfg.fsync && !run->cfg.verify))
+	if (j->into_special)
 		return true;
-	if (fsync(j->tfd) < 0) {
+	if ((run->cfg.fsync || run->cfg.verify) && fsync(j->tfd) < 0) {
 		job_fail(w, j, errno, true, "error syncing %s");
 		return false;
 	}
-	if (!run->cfg.verify)
+	if (!run->cfg.verify && !run->cfg.manifest)
 		return true;
 	buf = malloc(bufsz);
 	if (!buf) {
-		job_fail(w, j, ENOMEM, true, "cannot verify %s");
+		job_fail(w, j, ENOMEM, true, "cannot hash %s");
 		return false;
 	}
 	if (!j->cloned) {
@@ -1673,6 +1727,12 @@ static bool file_check_data(struct worker *w, struct job *j)
 		free(buf);
 		job_fail(w, j, err, false, "error reading %s");
 		return false;
+	}
+	j->digest = want;
+	j->have_digest = true;
+	if (!run->cfg.verify) {
+		free(buf);
+		return true;
 	}
 	(void)posix_fadvise(j->tfd, 0, 0, POSIX_FADV_DONTNEED);
 	err = hash_fd(j->tfd, buf, bufsz, &got);
@@ -1845,7 +1905,7 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	/* The write of everything read is done. */
-	if (!w->run->cfg.verify) {
+	if (!w->run->cfg.verify && !w->run->cfg.manifest) {
 		chunk_next(w, j, ci);
 	} else if (!chunk_hashable(j, ci)) {
 		c->hash_wait = true;	/* an earlier chunk is not done */

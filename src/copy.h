@@ -35,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "opts.h"
 
@@ -61,6 +62,7 @@ struct copy_config {
 	size_t writeback;	/* start writeback every N bytes (0: off) */
 	bool fsync;		/* --fsync: files before publishing, then dirs */
 	bool verify;		/* --verify: read back and compare first */
+	FILE *manifest;		/* --checksum-file: "<xxh128>  <path>" lines */
 	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };

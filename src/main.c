@@ -184,6 +184,30 @@ static int open_dir_fd(const char *path)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+
+/* --checksum-file: made (or emptied) before the run, checked at its end. */
+static FILE *manifest_open(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		log_error(errno, "cannot open %s for writing", log_quote(path));
+	return f;
+}
+
+static bool manifest_close(FILE *f, const char *path)
+{
+	bool bad;
+
+	if (!f)
+		return true;
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad) {
+		log_error(bad ? EIO : errno, "error writing %s", log_quote(path));
+		return false;
+	}
+	return true;
+}
 /*
  * --sync SRC... DEST.  One directory SRC: DEST becomes a mirror of its
  * contents (rsync -a SRC/ DEST/, the trailing slashes not needed).
@@ -267,6 +291,12 @@ static int run_sync(struct opts *o)
 	cfg.fsync = o->fsync;
 	cfg.verify = o->verify;
 	cfg.sync = &ss;
+	if (o->checksum_file && !(cfg.manifest = manifest_open(o->checksum_file))) {
+		if (dstfd >= 0)
+			close(dstfd);
+		sync_state_fini(&ss);
+		return RERR_FILEIO;
+	}
 	ret = copy_run_new(&run, &cfg);
 	if (ret < 0) {
 		log_error(-ret, "cannot start");
@@ -372,6 +402,8 @@ static int run_sync(struct opts *o)
 
 	failed += copy_run_exec(run, &signo);
 	copy_run_free(run);
+	if (!manifest_close(cfg.manifest, o->checksum_file))
+		failed++;
 	if (!signo && so->del == DEL_AFTER && single_dir && dstfd >= 0) {
 		int rfd = open_dir_fd(o->ops[0]);
 
@@ -473,6 +505,8 @@ int main(int argc, char **argv)
 	cfg.verify = o.verify;
 	cfg.require_preserve = o.require_preserve;
 	cfg.require_xattr = o.require_xattr;
+	if (o.checksum_file && !(cfg.manifest = manifest_open(o.checksum_file)))
+		return 1;
 	ret = copy_run_new(&run, &cfg);
 	if (ret < 0) {
 		log_error(-ret, "cannot start");
@@ -535,6 +569,8 @@ int main(int argc, char **argv)
 	install_signals();
 	failed += copy_run_exec(run, &signo);
 	copy_run_free(run);
+	if (!manifest_close(cfg.manifest, o.checksum_file))
+		failed++;
 	for (int i = 0; i < nsrc; i++)
 		free(srcs[i]);
 	free(srcs);

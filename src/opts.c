@@ -27,6 +27,9 @@ const struct opt_def opts_table[] = {
 	  "make backups into hierarchy based in DIR" },
 	{ "checksum", 0, ARG_NONE, OPT_CHECKSUM, OPT_SYNC_ONLY, NULL,
 	  "skip based on checksum (XXH3-128), not mod-time & size" },
+	{ "checksum-file", 0, ARG_REQUIRED, OPT_CHECKSUM_FILE, OPT_SYNC_TOO, "FILE",
+	  "write the XXH3-128 of each file written to FILE, in xxh128sum's "
+	  "format" },
 	{ "context", 'Z', ARG_OPTIONAL, OPT_CONTEXT, 0, "CTX",
 	  "set SELinux security context of destination file (without "
 	  "SELinux: ignored, as by cp)" },
@@ -620,6 +623,9 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 		case OPT_VERIFY:
 			o->verify = true;
 			break;
+		case OPT_CHECKSUM_FILE:
+			o->checksum_file = optarg;
+			break;
 		case OPT_STRIP_SLASHES:
 			o->strip_slashes = true;
 			break;
@@ -765,7 +771,7 @@ void opts_help(void)
 	printf("\nWith --sync, DEST becomes a mirror of SRC's contents, as with\n"
 	       "'rsync -aH SRC/ DEST/' (several SRCs: each to DEST/NAME).  Also\n"
 	       "valid with --sync: -v, -x, -L, -u, -b, -S, --reflink, --fsync,\n"
-	       "--verify.\n\n");
+	       "--verify, --checksum-file.\n\n");
 	for (unsigned i = 0; i < opts_count; i++)
 		if ((opts_table[i].flags & OPT_SYNC_ONLY) &&
 		    !(opts_table[i].flags & OPT_HIDDEN))

@@ -75,6 +75,7 @@ enum opt_id {
 	OPT_STATS,
 	OPT_SUFFIX,
 	OPT_FSYNC,
+	OPT_CHECKSUM_FILE,
 	OPT_VERIFY,
 	OPT_UNIMPLEMENTED_ID,	/* any option that is refused for now */
 };
@@ -183,6 +184,7 @@ struct opts {
 	bool strip_slashes;
 	bool fsync;		/* --fsync */
 	bool verify;		/* --verify */
+	const char *checksum_file;	/* --checksum-file */
 	const char *target_dir;	/* -t */
 	struct sync_opts sync;
 	int nops;		/* operands */
