@@ -9,7 +9,7 @@ _ucp()
 	# Options whose argument is optional take it only as --opt=VALUE.
 	if $split; then
 		case $prev in
-		--reflink)
+		--reflink | --progress)
 			COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
 			return
 			;;
@@ -75,7 +75,7 @@ _ucp()
 			--link-dest= --max-delete= --max-size= --min-size=
 			--modify-window= --no-clobber --no-dereference --no-preserve=
 			--no-target-directory --one-file-system --parents --preserve
-			--preserve= --recursive --reflink --reflink=
+			--preserve= --progress --progress= --recursive --reflink --reflink=
 			--remove-destination --size-only --sparse= --stats
 			--strip-trailing-slashes --suffix= --symbolic-link --sync
 			--target-directory= --update --update= --verbose --verify --version

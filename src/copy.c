@@ -44,6 +44,7 @@
 /* Set by the SIGINT/SIGTERM handler (main.c): stop admitting, abandon
  * unpublished files, exit. */
 volatile sig_atomic_t copy_stop_signal;
+volatile sig_atomic_t copy_status_signal;
 
 /*
  * The identities of a directory and its ancestors, as an immutable shared
@@ -252,6 +253,15 @@ struct copy_run {
 	unsigned nworkers;
 	pthread_mutex_t hl_lock;
 	struct hlink *hl[HL_BUCKETS];
+	/* What --progress and SIGUSR1 report: completed writes, not
+	 * submissions; totals grow while the walk goes on. */
+	atomic_ullong bytes_done, bytes_total;
+	atomic_ulong ents_done, ents_total;
+	atomic_uint workers_left;
+	pthread_mutex_t prog_lock;	/* with prog_cond: workers ending */
+	pthread_cond_t prog_cond;
+	char cur[NAME_MAX + 1];	/* the file started last (prog_lock) */
+	struct timespec t0;
 };
 
 /*
@@ -696,6 +706,7 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 		out[0].type = DT_UNKNOWN;
 		out[0].name = d->root_name;
 		*done_dir = d;
+		atomic_fetch_add(&run->ents_total, 1);
 		return 1;
 	}
 	while (n < max) {
@@ -750,6 +761,7 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 		out[n].name = de->d_name;
 		n++;
 	}
+	atomic_fetch_add(&run->ents_total, n);
 	return n;
 }
 
@@ -778,6 +790,7 @@ static void job_finish(struct worker *w, struct job *j)
 	if (j->hl)
 		hl_release(w->run, j);
 	job_release_bufs(w, j);
+	atomic_fetch_add(&w->run->ents_done, 1);
 	j->state = J_FREE;
 	j->next = w->free_jobs;
 	w->free_jobs = j;
@@ -1211,6 +1224,7 @@ static void file_into_special(struct worker *w, struct job *j)
 	}
 	j->tfd = fd;
 	j->inplace = true;
+	atomic_fetch_add(&w->run->bytes_total, j->stx.stx_size);
 	buf = malloc(BUFSZ);
 	if (!buf) {
 		job_fail(w, j, ENOMEM, false, "cannot copy %s");
@@ -1237,6 +1251,7 @@ static void file_into_special(struct worker *w, struct job *j)
 			}
 			done += k > 0 ? k : 0;
 		}
+		atomic_fetch_add(&w->run->bytes_done, (uint64_t)done);
 	}
 	free(buf);
 	if (!ok) {
@@ -1368,6 +1383,7 @@ static bool try_clone(struct worker *w, struct job *j)
 		return false;
 	if (ioctl(j->tfd, FICLONE, j->sfd) == 0) {
 		j->cloned = true;
+		atomic_fetch_add(&run->bytes_done, j->stx.stx_size);
 		file_finish_data(w, j);
 		return true;
 	}
@@ -1405,6 +1421,12 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	j->tfd = r->res;
+	atomic_fetch_add(&w->run->bytes_total, j->stx.stx_size);
+	if (w->run->cfg.progress != PROGRESS_NONE) {
+		pthread_mutex_lock(&w->run->prog_lock);
+		snprintf(w->run->cur, sizeof(w->run->cur), "%s", j->name);
+		pthread_mutex_unlock(&w->run->prog_lock);
+	}
 	if (j->keep_dst_mode) {
 		/* The file being replaced keeps its owner and exact mode
 		 * (O_TMPFILE applied the umask; chown drops set-id bits, so
@@ -1877,6 +1899,7 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 		} else if (r->res == 0) {
 			job_fail(w, j, EIO, true, "error writing %s");
 		} else {
+			atomic_fetch_add(&w->run->bytes_done, (uint64_t)r->res);
 			if (c->linked)
 				c->wrote = c->want;
 			else
@@ -2990,7 +3013,129 @@ static void *worker_main(void *arg)
 	}
 	engine_destroy(w->eng);
 	w->eng = NULL;
+	pthread_mutex_lock(&run->prog_lock);
+	if (atomic_fetch_sub(&run->workers_left, 1) == 1)
+		pthread_cond_broadcast(&run->prog_cond);
+	pthread_mutex_unlock(&run->prog_lock);
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* what the user sees while it runs: --progress, SIGUSR1 */
+
+static void fmt_bytes(char *out, size_t size, double v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					    "PiB" };
+	unsigned u = 0;
+
+	while (v >= 1024 && u < 5)
+		v /= 1024, u++;
+	snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * One status: "42% 1.2 GiB / 2.9 GiB 310.0 MiB/s ETA 0:05 1234/5678 files
+ * 0 errors NAME".  While directories remain to be listed the totals are
+ * still growing: "scanning", a "+" after them, and no percent or ETA.
+ */
+static void progress_text(struct copy_run *run, char *out, size_t size,
+			  bool with_name)
+{
+	uint64_t done = atomic_load(&run->bytes_done);
+	uint64_t total = atomic_load(&run->bytes_total);
+	unsigned long edone = atomic_load(&run->ents_done);
+	unsigned long etotal = atomic_load(&run->ents_total);
+	double secs = since(&run->t0), rate = secs > 0 ? done / secs : 0;
+	char d[32], t[32], r[32], eta[32] = "", name[NAME_MAX + 2] = "";
+	bool scanning;
+	int n;
+
+	pthread_mutex_lock(&run->lock);
+	scanning = run->stack != NULL;
+	pthread_mutex_unlock(&run->lock);
+	if (total < done)
+		total = done;
+	fmt_bytes(d, sizeof(d), (double)done);
+	fmt_bytes(t, sizeof(t), (double)total);
+	fmt_bytes(r, sizeof(r), rate);
+	if (!scanning && rate > 0 && total > done) {
+		unsigned long s = (unsigned long)((total - done) / rate + 0.999);
+
+		snprintf(eta, sizeof(eta), " ETA %lu:%02lu:%02lu", s / 3600,
+			 s / 60 % 60, s % 60);
+	}
+	if (with_name) {
+		pthread_mutex_lock(&run->prog_lock);
+		snprintf(name, sizeof(name), " %s", run->cur);
+		pthread_mutex_unlock(&run->prog_lock);
+	}
+	if (scanning)
+		n = snprintf(out, size, "scanning %s / %s+ %s/s %lu/%lu+ files",
+			     d, t, r, edone, etotal);
+	else
+		n = snprintf(out, size, "%3u%% %s / %s %s/s%s %lu/%lu files",
+			     total ? (unsigned)(done * 100 / total) : 100, d, t,
+			     r, eta, edone, etotal);
+	if (n > 0 && (size_t)n < size)
+		snprintf(out + n, size - (size_t)n, " %u errors%s",
+			 atomic_load(&run->errors),
+			 with_name ? log_escape(name) : "");
+}
+
+/*
+ * The main thread, while the workers run: wakes when the last one ends,
+ * and every 100 ms to print a SIGUSR1 status line or draw --progress.
+ */
+static void progress_loop(struct copy_run *run)
+{
+	double next = run->cfg.progress_ms / 1000.0;
+	char line[640];
+
+	if (run->cfg.progress == PROGRESS_BAR && !getenv("UCP_PROGRESS_MS") &&
+	    next < 1)
+		next = 1;	/* a quick copy draws nothing */
+
+	pthread_mutex_lock(&run->prog_lock);
+	while (atomic_load(&run->workers_left)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&run->prog_cond, &run->prog_lock, &ts);
+		if (!atomic_load(&run->workers_left))
+			break;
+		pthread_mutex_unlock(&run->prog_lock);
+		if (copy_status_signal) {
+			copy_status_signal = 0;
+			progress_text(run, line, sizeof(line), false);
+			log_error(0, "%s", line);
+		}
+		if (run->cfg.progress != PROGRESS_NONE && since(&run->t0) >= next) {
+			next += run->cfg.progress_ms / 1000.0;
+			progress_text(run, line, sizeof(line),
+				      run->cfg.progress == PROGRESS_BAR);
+			if (run->cfg.progress == PROGRESS_BAR)
+				log_status(line);
+			else
+				log_error(0, "%s", line);
+		}
+		pthread_mutex_lock(&run->prog_lock);
+	}
+	pthread_mutex_unlock(&run->prog_lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -3016,6 +3161,8 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_cond_init(&run->cond, NULL);
 	pthread_mutex_init(&run->hl_lock, NULL);
+	pthread_mutex_init(&run->prog_lock, NULL);
+	pthread_cond_init(&run->prog_cond, NULL);
 	run->umask = umask(0);
 	umask(run->umask);
 	run->is_root = geteuid() == 0;
@@ -3122,6 +3269,8 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 		log_error(ENOMEM, "cannot start");
 		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &run->t0);
+	atomic_store(&run->workers_left, run->nworkers);
 	for (unsigned i = 0; i < run->nworkers; i++) {
 		struct worker *w = &run->w[i];
 
@@ -3140,8 +3289,12 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 			break;
 		started++;
 	}
+	atomic_fetch_sub(&run->workers_left, run->nworkers - started);
+	progress_loop(run);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(run->w[i].thr, NULL);
+	if (run->cfg.progress == PROGRESS_BAR)
+		log_status_end();
 	for (unsigned i = 0; i < run->nworkers; i++) {
 		if (run->w[i].engine_err) {
 			if (run->w[i].engine_err != -ENOMEM || !started)

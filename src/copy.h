@@ -35,9 +35,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "opts.h"
+
+/* What --progress shows: nothing, a bar redrawn on a terminal, or whole
+ * lines at intervals. */
+enum progress { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_LINES };
+
+/* SIGUSR1: set by the handler; the run prints one status line. */
+extern volatile sig_atomic_t copy_status_signal;
 
 struct copy_config {
 	bool verbose;
@@ -63,6 +71,8 @@ struct copy_config {
 	bool fsync;		/* --fsync: files before publishing, then dirs */
 	bool verify;		/* --verify: read back and compare first */
 	FILE *manifest;		/* --checksum-file: "<xxh128>  <path>" lines */
+	enum progress progress;	/* --progress, resolved: bar, lines or none */
+	unsigned progress_ms;	/* between two updates */
 	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };

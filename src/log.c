@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <wctype.h>
@@ -279,6 +280,39 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static char status[512];
+static size_t status_len;	/* 0: no status line shown */
+
+void log_status(const char *line)
+{
+	struct winsize ws;
+	size_t n = strlen(line), max = sizeof(status) - 5;
+
+	if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+	    (size_t)ws.ws_col - 1 < max)
+		max = (size_t)ws.ws_col - 1;	/* never wrap: \r redraws */
+	if (n > max) {
+		n = max;
+		while (n && ((unsigned char)line[n] & 0xc0) == 0x80)
+			n--;	/* not inside a UTF-8 sequence */
+	}
+	pthread_mutex_lock(&log_lock);
+	memcpy(status, "\r\033[K", 4);
+	memcpy(status + 4, line, n);
+	status_len = n + 4;
+	write_all(2, status, status_len);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_status_end(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (status_len)
+		write_all(2, "\r\033[K", 4);
+	status_len = 0;
+	pthread_mutex_unlock(&log_lock);
+}
+
 /* Format "<prefix><fmt><suffix>" and write it in one go. */
 static void emit(int fd, bool with_prog, const char *suffix, const char *fmt,
 		 va_list ap)
@@ -314,7 +348,11 @@ static void emit(int fd, bool with_prog, const char *suffix, const char *fmt,
 			return;
 	}
 	pthread_mutex_lock(&log_lock);
+	if (status_len)
+		write_all(2, "\r\033[K", 4);
 	write_all(fd, buf, len);
+	if (status_len)
+		write_all(2, status, status_len);
 	pthread_mutex_unlock(&log_lock);
 	if (buf != stackbuf)
 		free(buf);

@@ -54,6 +54,16 @@ void log_usage_error(const char *fmt, ...)
 /* A line on stdout (for -v and friends), written atomically. */
 void log_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The status line (--progress on a terminal): log_status() draws it on
+ * stderr in place of the previous one (cut to the terminal's width);
+ * every other message first clears it and then draws it again below, so
+ * diagnostics stay whole lines and the bar stays last.  log_status_end()
+ * clears it for good.
+ */
+void log_status(const char *line);
+void log_status_end(void);
+
 /* A prompt on stderr without newline (for -i); caller reads the answer. */
 void log_prompt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -112,6 +112,43 @@ enum {
 	RERR_VANISHED = 24, RERR_DEL_LIMIT = 25,
 };
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	copy_status_signal = 1;
+}
+
+/* SIGUSR1 prints a status line (as dd does) instead of killing us: from
+ * the start, so that a signal sent early is not fatal. */
+static void install_status_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* --progress=WHEN (0 auto, 1 always, 2 never) on this stderr.  A bar is
+ * drawn every 250 ms (from the first second on, so quick copies print
+ * nothing), lines every 5 s; UCP_PROGRESS_MS sets the interval (and the
+ * first draw).  No
+ * bar while -i may prompt on the same terminal. */
+static void set_progress(struct copy_config *cfg, int want, bool prompts)
+{
+	bool tty = isatty(2);
+	const char *ms = getenv("UCP_PROGRESS_MS");
+
+	cfg->progress = want == 2 ? PROGRESS_NONE :
+			tty && !prompts ? PROGRESS_BAR :
+			want == 1 && !tty ? PROGRESS_LINES : PROGRESS_NONE;
+	cfg->progress_ms = cfg->progress == PROGRESS_BAR ? 250 : 5000;
+	if (ms && atoi(ms) > 0)
+		cfg->progress_ms = (unsigned)atoi(ms);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -290,6 +327,7 @@ static int run_sync(struct opts *o)
 	cfg.one_fs = o->one_fs;
 	cfg.fsync = o->fsync;
 	cfg.verify = o->verify;
+	set_progress(&cfg, o->progress, false);
 	cfg.sync = &ss;
 	if (o->checksum_file && !(cfg.manifest = manifest_open(o->checksum_file))) {
 		if (dstfd >= 0)
@@ -439,6 +477,7 @@ int main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	log_init(argv[0]);
+	install_status_signal();
 	engine_policy_init();
 	ret = opts_parse(&o, argc, argv, &exit_now);
 	if (exit_now)
@@ -503,6 +542,7 @@ int main(int argc, char **argv)
 	cfg.remove_dest = o.remove_dest;
 	cfg.fsync = o.fsync;
 	cfg.verify = o.verify;
+	set_progress(&cfg, o.progress, o.clobber == CLOBBER_ASK);
 	cfg.require_preserve = o.require_preserve;
 	cfg.require_xattr = o.require_xattr;
 	if (o.checksum_file && !(cfg.manifest = manifest_open(o.checksum_file)))

@@ -115,6 +115,9 @@ const struct opt_def opts_table[] = {
 	{ "preserve", 0, ARG_OPTIONAL, OPT_PRESERVE, 0, "ATTR_LIST",
 	  "preserve the specified attributes (default: "
 	  "mode,ownership,timestamps; also links, xattr, all)" },
+	{ "progress", 0, ARG_OPTIONAL, OPT_PROGRESS, OPT_SYNC_TOO, "WHEN",
+	  "show progress on stderr: auto (the default: a bar on a terminal), "
+	  "always (lines when not a terminal), never" },
 	{ "recursive", 'r', ARG_NONE, OPT_RECURSIVE, 0, NULL,
 	  "copy directories recursively" },
 	{ NULL, 'R', ARG_NONE, OPT_RECURSIVE, 0, NULL,
@@ -652,6 +655,16 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			o->reflink = (enum reflink)i;
 			break;
 		}
+		case OPT_PROGRESS: {
+			static const char *const when[] = { "auto", "always",
+							    "never" };
+			int i = enum_arg(optarg, when, 3, 1, d->longname);
+
+			if (i < 0)
+				goto bad;
+			o->progress = i;
+			break;
+		}
 		case OPT_HELP:
 			opts_help();
 			*exit_now = true;
@@ -771,7 +784,7 @@ void opts_help(void)
 	printf("\nWith --sync, DEST becomes a mirror of SRC's contents, as with\n"
 	       "'rsync -aH SRC/ DEST/' (several SRCs: each to DEST/NAME).  Also\n"
 	       "valid with --sync: -v, -x, -L, -u, -b, -S, --reflink, --fsync,\n"
-	       "--verify, --checksum-file.\n\n");
+	       "--verify, --checksum-file, --progress.\n\n");
 	for (unsigned i = 0; i < opts_count; i++)
 		if ((opts_table[i].flags & OPT_SYNC_ONLY) &&
 		    !(opts_table[i].flags & OPT_HIDDEN))

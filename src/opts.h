@@ -76,6 +76,7 @@ enum opt_id {
 	OPT_SUFFIX,
 	OPT_FSYNC,
 	OPT_CHECKSUM_FILE,
+	OPT_PROGRESS,
 	OPT_VERIFY,
 	OPT_UNIMPLEMENTED_ID,	/* any option that is refused for now */
 };
@@ -185,6 +186,7 @@ struct opts {
 	bool fsync;		/* --fsync */
 	bool verify;		/* --verify */
 	const char *checksum_file;	/* --checksum-file */
+	int progress;		/* --progress: 0 auto, 1 always, 2 never */
 	const char *target_dir;	/* -t */
 	struct sync_opts sync;
 	int nops;		/* operands */

@@ -15,6 +15,7 @@ COMP=$TESTS_DIR/../completions
 
 declare -A values=(
 	[reflink]="always auto never"
+	[progress]="always auto never"
 	[sparse]="always auto never"
 	[update]="all none none-fail older"
 	[backup]="existing never nil none numbered off simple t"
@@ -55,7 +56,7 @@ check_shell() {
 }
 
 # Every value the completions offer is one ucp takes.
-for opt in reflink update backup preserve; do
+for opt in reflink progress update backup preserve; do
 	for v in ${values[$opt]}; do
 		accepted "$opt" "$v" || fail "ucp refuses --$opt=$v, which the completions offer"
 	done
