@@ -171,6 +171,7 @@ struct job {
 	bool cloned;		/* FICLONE shared the data */
 	bool inplace;		/* --inplace: tfd is the destination itself */
 	bool into_special;	/* ... a FIFO or device, written into as cp does */
+	bool made;		/* cp --stats: this run created the entry */
 	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
@@ -791,6 +792,9 @@ static void job_finish(struct worker *w, struct job *j)
 		hl_release(w->run, j);
 	job_release_bufs(w, j);
 	atomic_fetch_add(&w->run->ents_done, 1);
+	if (w->run->cfg.stats && !w->run->cfg.sync && j->stx.stx_mode)
+		xfer_count(w->run->cfg.stats, j->stx.stx_mode, j->stx.stx_size,
+			   j->made);
 	j->state = J_FREE;
 	j->next = w->free_jobs;
 	w->free_jobs = j;
@@ -941,8 +945,8 @@ static void entry_published(struct worker *w, struct job *j)
 		char *extra = NULL;
 
 		if (S_ISREG(j->stx.stx_mode) && (j->items & ITEM_XFER)) {
-			atomic_fetch_add(&ss->xfer_files, 1);
-			atomic_fetch_add(&ss->xfer_size, j->stx.stx_size);
+			atomic_fetch_add(&ss->stats.xfer_files, 1);
+			atomic_fetch_add(&ss->stats.xfer_size, j->stx.stx_size);
 		}
 		if (j->items & ITEM_HLINK)
 			extra = j->hl && j->hl->rel ?
@@ -951,8 +955,16 @@ static void entry_published(struct worker *w, struct job *j)
 			sprintf(extra, " => %s", j->hl->rel);
 		job_report(w, j, extra);
 		free(extra);
-	} else if (w->run->cfg.verbose) {
-		verbose_line(j);
+	} else {
+		struct xfer_stats *st = w->run->cfg.stats;
+
+		if (w->run->cfg.verbose)
+			verbose_line(j);
+		if (st && S_ISREG(j->stx.stx_mode) && !j->linked) {
+			atomic_fetch_add(&st->xfer_files, 1);
+			atomic_fetch_add(&st->xfer_size, j->stx.stx_size);
+		}
+		j->made = !j->dst_exists;
 	}
 	if (j->hl_first)
 		hl_published(w->run, j);
@@ -2153,7 +2165,7 @@ static bool sync_check(struct worker *w, struct job *j)
 	bool dry = o->dry_run;
 	unsigned diff;
 
-	sync_count(ss, smode, S_ISREG(smode) || S_ISLNK(smode) ?
+	xfer_count(&ss->stats, smode, S_ISREG(smode) || S_ISLNK(smode) ?
 			      j->stx.stx_size : 0,
 		   !j->dst_exists || (j->dir->root && ss->root_created));
 	if (S_ISREG(smode) && !j->dir->root &&
@@ -2524,6 +2536,7 @@ static void job_on_mkdir(struct worker *w, struct job *j, struct req *r)
 		job_report(w, j, NULL);
 	else if (w->run->cfg.verbose)
 		verbose_line(j);
+	j->made = true;
 	dir_open(w, j);
 }
 

@@ -71,6 +71,7 @@ struct copy_config {
 	bool fsync;		/* --fsync: files before publishing, then dirs */
 	bool verify;		/* --verify: read back and compare first */
 	FILE *manifest;		/* --checksum-file: "<xxh128>  <path>" lines */
+	struct xfer_stats *stats;	/* cp's --stats (sync.h), or NULL */
 	enum progress progress;	/* --progress, resolved: bar, lines or none */
 	unsigned progress_ms;	/* between two updates */
 	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
@@ -79,6 +80,7 @@ struct copy_config {
 
 struct copy_run;
 struct sync_state;
+struct xfer_stats;
 
 /* Defaults, then UCP_WORKERS / UCP_TEST_IOSIZE / UCP_TEST_OVERREAD /
  * UCP_TEST_CORRUPT. */

@@ -455,7 +455,7 @@ static int run_sync(struct opts *o)
 		log_error(0, "Deletions stopped due to --max-delete limit "
 			     "(%lu skipped)", (unsigned long)ss.del_skipped);
 	if (so->stats)
-		sync_print_stats(&ss);
+		xfer_print_stats(&ss.stats, atomic_load(&ss.deleted));
 	if (dstfd >= 0)
 		close(dstfd);
 	ret = signo ? RERR_SIGNAL : ss.del_limited ? RERR_DEL_LIMIT :
@@ -468,6 +468,7 @@ int main(int argc, char **argv)
 {
 	struct copy_config cfg;
 	struct copy_run *run = NULL;
+	struct xfer_stats stats;
 	struct opts o;
 	bool exit_now, into_dir;
 	const char *target = NULL;
@@ -475,6 +476,7 @@ int main(int argc, char **argv)
 	int ret, nsrc, signo = 0;
 	struct stat st;
 
+	memset(&stats, 0, sizeof(stats));
 	setlocale(LC_ALL, "");
 	log_init(argv[0]);
 	install_status_signal();
@@ -543,6 +545,8 @@ int main(int argc, char **argv)
 	cfg.fsync = o.fsync;
 	cfg.verify = o.verify;
 	set_progress(&cfg, o.progress, o.clobber == CLOBBER_ASK);
+	if (o.sync.stats)
+		cfg.stats = &stats;
 	cfg.require_preserve = o.require_preserve;
 	cfg.require_xattr = o.require_xattr;
 	if (o.checksum_file && !(cfg.manifest = manifest_open(o.checksum_file)))
@@ -611,6 +615,8 @@ int main(int argc, char **argv)
 	copy_run_free(run);
 	if (!manifest_close(cfg.manifest, o.checksum_file))
 		failed++;
+	if (cfg.stats)
+		xfer_print_stats(cfg.stats, 0);
 	for (int i = 0; i < nsrc; i++)
 		free(srcs[i]);
 	free(srcs);

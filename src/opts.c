@@ -130,7 +130,7 @@ const struct opt_def opts_table[] = {
 	  "skip files that match in size" },
 	{ "sparse", 0, ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "WHEN",
 	  "control creation of sparse files" },
-	{ "stats", 0, ARG_NONE, OPT_STATS, OPT_SYNC_ONLY, NULL,
+	{ "stats", 0, ARG_NONE, OPT_STATS, OPT_SYNC_TOO, NULL,
 	  "give some file-transfer stats" },
 	{ "strip-trailing-slashes", 0, ARG_NONE, OPT_STRIP_SLASHES, 0, NULL,
 	  "remove any trailing slashes from each SOURCE argument" },
@@ -784,7 +784,7 @@ void opts_help(void)
 	printf("\nWith --sync, DEST becomes a mirror of SRC's contents, as with\n"
 	       "'rsync -aH SRC/ DEST/' (several SRCs: each to DEST/NAME).  Also\n"
 	       "valid with --sync: -v, -x, -L, -u, -b, -S, --reflink, --fsync,\n"
-	       "--verify, --checksum-file, --progress.\n\n");
+	       "--verify, --checksum-file, --progress, --stats.\n\n");
 	for (unsigned i = 0; i < opts_count; i++)
 		if ((opts_table[i].flags & OPT_SYNC_ONLY) &&
 		    !(opts_table[i].flags & OPT_HIDDEN))

@@ -317,7 +317,7 @@ void sync_report(const struct sync_state *st, unsigned items, mode_t mode,
 	}
 }
 
-void sync_count(struct sync_state *st, mode_t mode, uint64_t size,
+void xfer_count(struct xfer_stats *st, mode_t mode, uint64_t size,
 		bool created)
 {
 	atomic_ulong *n, *c;
@@ -387,7 +387,7 @@ static void print_counts(const char *label, unsigned long reg,
 	printf("%s%s\n", buf, total ? ")" : "");
 }
 
-void sync_print_stats(const struct sync_state *st)
+void xfer_print_stats(const struct xfer_stats *st, unsigned long deleted)
 {
 	char c[32];
 
@@ -396,7 +396,7 @@ void sync_print_stats(const struct sync_state *st)
 		     st->n_dev, st->n_special);
 	print_counts("Number of created files", st->c_reg, st->c_dir,
 		     st->c_link, st->c_dev, st->c_special);
-	printf("Number of deleted files: %s\n", commas(c, sizeof(c), st->deleted));
+	printf("Number of deleted files: %s\n", commas(c, sizeof(c), deleted));
 	printf("Number of regular files transferred: %s\n",
 	       commas(c, sizeof(c), st->xfer_files));
 	printf("Total file size: %s bytes\n", commas(c, sizeof(c), st->total_size));

@@ -26,6 +26,15 @@ int nameset_add(struct nameset *s, const char *name);
 bool nameset_has(const struct nameset *s, const char *name);
 void nameset_free(struct nameset *s);
 
+/* --stats: what rsync counts, in cp use and with --sync.  Entries by type
+ * (found, and created by this run), regular files whose data was written,
+ * and sizes (of regular files and symlinks, as rsync's). */
+struct xfer_stats {
+	atomic_ulong n_reg, n_dir, n_link, n_dev, n_special;
+	atomic_ulong c_reg, c_dir, c_link, c_dev, c_special;
+	atomic_ulong xfer_files, total_size, xfer_size;
+};
+
 /* What differs between a source entry and its destination (itemize). */
 enum {
 	ITEM_NEW = 1 << 0,
@@ -57,10 +66,7 @@ struct sync_state {
 	atomic_bool del_limited;	/* --max-delete stopped a deletion */
 	atomic_uint vanished;
 	atomic_ulong deleted, del_skipped;
-	/* --stats */
-	atomic_ulong n_reg, n_dir, n_link, n_dev, n_special;
-	atomic_ulong c_reg, c_dir, c_link, c_dev, c_special;
-	atomic_ulong xfer_files, total_size, xfer_size;
+	struct xfer_stats stats;	/* --stats */
 };
 
 void sync_state_init(struct sync_state *st, const struct sync_opts *o,
@@ -92,7 +98,7 @@ void sync_report(const struct sync_state *st, unsigned items, mode_t mode,
 		 const char *rel, const char *extra);
 
 /* Count an entry of the source for --stats (created: it is new). */
-void sync_count(struct sync_state *st, mode_t mode, uint64_t size,
+void xfer_count(struct xfer_stats *st, mode_t mode, uint64_t size,
 		bool created);
 
 /* The entry at rel, of type is_dir, is protected from deletion by an
@@ -144,6 +150,7 @@ bool sync_link_dest(struct sync_state *st, int ldfd, const struct statx *src,
 		    int sdirfd, const char *name, int ddirfd, const char *dname);
 
 /* --stats: rsync's field names, on stdout. */
-void sync_print_stats(const struct sync_state *st);
+/* rsync's --stats block (the fields ucp has), on stdout. */
+void xfer_print_stats(const struct xfer_stats *st, unsigned long deleted);
 
 #endif
