@@ -57,7 +57,7 @@ endif
 
 SRCS = src/main.c src/opts.c src/log.c src/copy.c src/engine.c \
 	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c \
-	src/meta.c src/sync.c src/filter.c src/hash.c
+	src/meta.c src/sync.c src/filter.c src/hash.c src/json.c
 OBJS = $(SRCS:.c=.o)
 HDRS = $(wildcard src/*.h)
 
@@ -66,10 +66,10 @@ UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
 	tests/unit/test_engine_ring tests/unit/test_filter
 # Not a test: prints the option table for tests/pkg/docs.sh.
 TEST_TOOLS = tests/unit/optdump
-UNIT_DEPS_optdump = src/opts.o src/log.o src/pathbuf.o src/filter.o
+UNIT_DEPS_optdump = src/opts.o src/log.o src/pathbuf.o src/filter.o src/json.o
 UNIT_DEPS_test_filter = src/filter.o
-UNIT_DEPS_test_log = src/log.o src/pathbuf.o
-UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o src/filter.o
+UNIT_DEPS_test_log = src/log.o src/pathbuf.o src/json.o
+UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o src/filter.o src/json.o
 UNIT_DEPS_test_pathbuf = src/pathbuf.o
 ENGINE_OBJS = src/engine.o src/engine_ring.o src/engine_sync.o src/bufpool.o
 UNIT_DEPS_test_engine_sync = $(ENGINE_OBJS)

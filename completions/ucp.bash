@@ -71,7 +71,7 @@ _ucp()
 			--exclude= --exclude-from= --existing --files-from= --filter=
 			--force --from0 --fsync --help --ignore-errors --ignore-existing
 			--ignore-times --include= --include-from= --inplace
-			--interactive --itemize-changes --keep-directory-symlink --link
+			--interactive --itemize-changes --json --keep-directory-symlink --link
 			--link-dest= --max-delete= --max-size= --min-size=
 			--modify-window= --no-clobber --no-dereference --no-preserve=
 			--no-target-directory --one-file-system --parents --preserve

@@ -34,6 +34,7 @@ complete -c ucp -l include-from -r -F -d 'With --sync: read include patterns fro
 complete -c ucp -l inplace -d 'With --sync: update destination files in place'
 complete -c ucp -s i -l interactive -d 'Prompt before overwrite'
 complete -c ucp -l itemize-changes -d 'With --sync: output a change summary for all updates'
+complete -c ucp -l json -d 'Print JSON Lines records on stdout'
 complete -c ucp -l keep-directory-symlink -d 'Follow existing symlinks to directories'
 complete -c ucp -s l -l link -d 'Hard link files instead of copying'
 complete -c ucp -l link-dest -x -a '(__fish_complete_directories)' -d 'With --sync: hard link unchanged files to DIR'

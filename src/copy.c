@@ -28,6 +28,7 @@
 #include "copy.h"
 #include "engine.h"
 #include "hash.h"
+#include "json.h"
 #include "log.h"
 #include "meta.h"
 #include "pathbuf.h"
@@ -934,9 +935,46 @@ static void manifest_add(struct worker *w, struct job *j)
 	free(d);
 }
 
+static const char *kind_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "file";
+	case S_IFDIR: return "directory";
+	case S_IFLNK: return "symlink";
+	case S_IFIFO: return "fifo";
+	case S_IFSOCK: return "socket";
+	case S_IFCHR: return "char-device";
+	case S_IFBLK: return "block-device";
+	default: return "unknown";
+	}
+}
+
+/* --json: a "file" record for an entry made or replaced. */
+static void json_file(const struct job *j)
+{
+	char *s = src_disp(j), *d = dst_disp(j);
+	struct json r;
+
+	json_begin(&r, "file");
+	json_name(&r, "path", d ? d : j->dname);
+	json_name(&r, "source", s ? s : j->name);
+	json_str(&r, "kind", kind_name(j->stx.stx_mode));
+	if (S_ISREG(j->stx.stx_mode))
+		json_u64(&r, "size", j->stx.stx_size);
+	json_str(&r, "action", j->dst_exists ? "replaced" : "created");
+	if (j->linked)
+		json_bool(&r, "hardlink", true);
+	json_end(&r);
+	free(s);
+	free(d);
+}
+
 static void entry_published(struct worker *w, struct job *j)
 {
 	struct sync_state *ss = w->run->cfg.sync;
+
+	if (json_on)
+		json_file(j);
 
 	if (w->run->cfg.manifest)
 		manifest_add(w, j);
@@ -2537,6 +2575,8 @@ static void job_on_mkdir(struct worker *w, struct job *j, struct req *r)
 	else if (w->run->cfg.verbose)
 		verbose_line(j);
 	j->made = true;
+	if (json_on)
+		json_file(j);
 	dir_open(w, j);
 }
 
@@ -3112,6 +3152,7 @@ static void progress_text(struct copy_run *run, char *out, size_t size,
 static void progress_loop(struct copy_run *run)
 {
 	double next = run->cfg.progress_ms / 1000.0;
+	double next_json = run->cfg.json_ms / 1000.0;
 	char line[640];
 
 	if (run->cfg.progress == PROGRESS_BAR && !getenv("UCP_PROGRESS_MS") &&
@@ -3135,7 +3176,25 @@ static void progress_loop(struct copy_run *run)
 		if (copy_status_signal) {
 			copy_status_signal = 0;
 			progress_text(run, line, sizeof(line), false);
-			log_error(0, "%s", line);
+			log_note("%s", line);
+		}
+		if (json_on && since(&run->t0) >= next_json) {
+			struct json r;
+			bool scanning;
+
+			next_json += run->cfg.json_ms / 1000.0;
+			pthread_mutex_lock(&run->lock);
+			scanning = run->stack != NULL;
+			pthread_mutex_unlock(&run->lock);
+			json_begin(&r, "progress");
+			json_u64(&r, "bytes_done", atomic_load(&run->bytes_done));
+			json_u64(&r, "bytes_total", atomic_load(&run->bytes_total));
+			json_u64(&r, "entries_done", atomic_load(&run->ents_done));
+			json_u64(&r, "entries_total", atomic_load(&run->ents_total));
+			json_u64(&r, "errors", atomic_load(&run->errors));
+			json_bool(&r, "scanning", scanning);
+			json_num(&r, "seconds", since(&run->t0));
+			json_end(&r);
 		}
 		if (run->cfg.progress != PROGRESS_NONE && since(&run->t0) >= next) {
 			next += run->cfg.progress_ms / 1000.0;
@@ -3144,7 +3203,7 @@ static void progress_loop(struct copy_run *run)
 			if (run->cfg.progress == PROGRESS_BAR)
 				log_status(line);
 			else
-				log_error(0, "%s", line);
+				log_note("%s", line);
 		}
 		pthread_mutex_lock(&run->prog_lock);
 	}
@@ -3322,6 +3381,13 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 	}
 	*signo = copy_stop_signal;
 	return atomic_load(&run->errors);
+}
+
+void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
+		     unsigned long *entries)
+{
+	*bytes = atomic_load(&run->bytes_done);
+	*entries = atomic_load(&run->ents_done);
 }
 
 void copy_run_free(struct copy_run *run)

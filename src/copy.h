@@ -35,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -74,6 +75,7 @@ struct copy_config {
 	struct xfer_stats *stats;	/* cp's --stats (sync.h), or NULL */
 	enum progress progress;	/* --progress, resolved: bar, lines or none */
 	unsigned progress_ms;	/* between two updates */
+	unsigned json_ms;	/* between two --json "progress" records */
 	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };
@@ -108,6 +110,10 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 /* Run all queued work to completion.  Returns the number of failures;
  * *signo is set when a SIGINT/SIGTERM stopped the run. */
 unsigned copy_run_exec(struct copy_run *run, int *signo);
+
+/* What the run did, for --json's summary: bytes written, entries done. */
+void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
+		     unsigned long *entries);
 
 void copy_run_free(struct copy_run *run);
 

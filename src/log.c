@@ -13,6 +13,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "json.h"
 #include "log.h"
 
 static const char *prog = "ucp";
@@ -370,6 +371,31 @@ void log_error(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	emit(STDERR_FILENO, true, suffix, fmt, ap);
 	va_end(ap);
+	if (json_on) {
+		/* The same text, as an "error" record on stdout. */
+		char *msg = NULL;
+		struct json j;
+
+		va_start(ap, fmt);
+		if (vasprintf(&msg, fmt, ap) < 0)
+			msg = NULL;
+		va_end(ap);
+		json_begin(&j, "error");
+		json_str(&j, "message", msg ? msg : fmt);
+		if (err)
+			json_str(&j, "error", strerror(err));
+		json_end(&j);
+		free(msg);
+	}
+}
+
+void log_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(STDERR_FILENO, true, "\n", fmt, ap);
+	va_end(ap);
 }
 
 void log_usage_error(const char *fmt, ...)
@@ -388,6 +414,8 @@ void log_out(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (json_on)
+		return;		/* stdout carries the JSON records */
 	va_start(ap, fmt);
 	emit(STDOUT_FILENO, false, "\n", fmt, ap);
 	va_end(ap);

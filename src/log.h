@@ -43,15 +43,20 @@ const char *log_escape(const char *name);
 size_t log_escape_buf(char *out, size_t size, const char *name);
 
 /* "<prog>: <fmt...>[: strerror(err)]\n"; err 0 omits the suffix.
- * err is a positive errno value. */
+ * err is a positive errno value.  With --json, also an "error" record. */
 void log_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* "<prog>: <fmt...>\n" on stderr: a status, not a failure (no JSON
+ * "error" record). */
+void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Like log_error, then "Try '<prog> --help' for more information." */
 void log_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
-/* A line on stdout (for -v and friends), written atomically. */
+/* A line on stdout (for -v and friends), written atomically; nothing
+ * with --json, whose records own stdout. */
 void log_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*

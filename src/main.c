@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "copy.h"
 #include "engine.h"
+#include "json.h"
 #include "log.h"
 #include "opts.h"
 #include "pathbuf.h"
@@ -106,6 +108,14 @@ fail:
 	return false;
 }
 
+/* What the run did, for --json's summary record. */
+static struct {
+	uint64_t bytes;
+	unsigned long entries;
+	unsigned failed;
+	int signo;
+} totals;
+
 /* rsync's exit codes, for --sync. */
 enum {
 	RERR_SYNTAX = 1, RERR_FILEIO = 11, RERR_SIGNAL = 20, RERR_PARTIAL = 23,
@@ -145,8 +155,9 @@ static void set_progress(struct copy_config *cfg, int want, bool prompts)
 			tty && !prompts ? PROGRESS_BAR :
 			want == 1 && !tty ? PROGRESS_LINES : PROGRESS_NONE;
 	cfg->progress_ms = cfg->progress == PROGRESS_BAR ? 250 : 5000;
+	cfg->json_ms = 1000;
 	if (ms && atoi(ms) > 0)
-		cfg->progress_ms = (unsigned)atoi(ms);
+		cfg->progress_ms = cfg->json_ms = (unsigned)atoi(ms);
 }
 
 static void install_signals(void)
@@ -439,6 +450,7 @@ static int run_sync(struct opts *o)
 	}
 
 	failed += copy_run_exec(run, &signo);
+	copy_run_totals(run, &totals.bytes, &totals.entries);
 	copy_run_free(run);
 	if (!manifest_close(cfg.manifest, o->checksum_file))
 		failed++;
@@ -455,40 +467,31 @@ static int run_sync(struct opts *o)
 		log_error(0, "Deletions stopped due to --max-delete limit "
 			     "(%lu skipped)", (unsigned long)ss.del_skipped);
 	if (so->stats)
-		xfer_print_stats(&ss.stats, atomic_load(&ss.deleted));
+		if (!json_on)	/* stdout carries the records */
+			xfer_print_stats(&ss.stats, atomic_load(&ss.deleted));
 	if (dstfd >= 0)
 		close(dstfd);
+	totals.failed = failed;
 	ret = signo ? RERR_SIGNAL : ss.del_limited ? RERR_DEL_LIMIT :
 	      failed ? RERR_PARTIAL : ss.vanished ? RERR_VANISHED : 0;
 	sync_state_fini(&ss);
 	return ret;
 }
 
-int main(int argc, char **argv)
+/* cp use: the operands, the run, the exit status. */
+static int run_copy(const struct opts *op)
 {
+	struct opts o = *op;
 	struct copy_config cfg;
 	struct copy_run *run = NULL;
 	struct xfer_stats stats;
-	struct opts o;
-	bool exit_now, into_dir;
+	bool into_dir;
 	const char *target = NULL;
 	unsigned failed = 0;
 	int ret, nsrc, signo = 0;
 	struct stat st;
 
 	memset(&stats, 0, sizeof(stats));
-	setlocale(LC_ALL, "");
-	log_init(argv[0]);
-	install_status_signal();
-	engine_policy_init();
-	ret = opts_parse(&o, argc, argv, &exit_now);
-	if (exit_now)
-		return ret;
-	if (o.sync.on) {
-		ret = run_sync(&o);
-		filter_free(&o.sync.filters);
-		return ret;
-	}
 
 	if (o.nops == 0) {
 		log_usage_error("missing file operand");
@@ -612,19 +615,84 @@ int main(int argc, char **argv)
 
 	install_signals();
 	failed += copy_run_exec(run, &signo);
+	copy_run_totals(run, &totals.bytes, &totals.entries);
 	copy_run_free(run);
 	if (!manifest_close(cfg.manifest, o.checksum_file))
 		failed++;
-	if (cfg.stats)
+	if (cfg.stats && !json_on)	/* stdout carries the records */
 		xfer_print_stats(cfg.stats, 0);
 	for (int i = 0; i < nsrc; i++)
 		free(srcs[i]);
 	free(srcs);
-	if (signo) {
+	totals.failed = failed;
+	totals.signo = signo;
+	return failed ? 1 : 0;
+}
+
+/* --json's first and last records. */
+static void json_start(const struct opts *o)
+{
+	struct json j;
+
+	json_begin(&j, "start");
+	json_u64(&j, "schema", JSON_SCHEMA);
+	json_str(&j, "program", log_prog());
+	json_str(&j, "version", UCP_VERSION);
+	json_str(&j, "mode", o->sync.on ? "sync" : "copy");
+	json_u64(&j, "operands", (uint64_t)o->nops);
+	json_end(&j);
+}
+
+static void json_summary(int status, double secs)
+{
+	struct json j;
+
+	json_begin(&j, "summary");
+	json_u64(&j, "exit", (uint64_t)status);
+	json_u64(&j, "entries", totals.entries);
+	json_u64(&j, "bytes", totals.bytes);
+	json_u64(&j, "failed", totals.failed);
+	if (totals.signo)
+		json_u64(&j, "signal", (uint64_t)totals.signo);
+	json_num(&j, "seconds", secs);
+	json_end(&j);
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec t0, t1;
+	struct opts o;
+	bool exit_now;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	setlocale(LC_ALL, "");
+	log_init(argv[0]);
+	install_status_signal();
+	engine_policy_init();
+	ret = opts_parse(&o, argc, argv, &exit_now);
+	if (exit_now)
+		return ret;
+	if (o.json) {
+		json_on = true;
+		json_start(&o);
+	}
+	if (o.sync.on) {
+		ret = run_sync(&o);
+		filter_free(&o.sync.filters);
+	} else {
+		ret = run_copy(&o);
+	}
+	if (o.json) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		json_summary(ret, (double)(t1.tv_sec - t0.tv_sec) +
+					  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
+	if (totals.signo) {
 		/* Everything unpublished is gone; die of the signal so the
 		 * caller sees how we ended. */
-		signal(signo, SIG_DFL);
-		raise(signo);
+		signal(totals.signo, SIG_DFL);
+		raise(totals.signo);
 	}
-	return failed ? 1 : 0;
+	return ret;
 }

@@ -86,6 +86,9 @@ const struct opt_def opts_table[] = {
 	  "prompt before overwrite (overrides a previous -n option)" },
 	{ "itemize-changes", 0, ARG_NONE, OPT_ITEMIZE, OPT_SYNC_ONLY, NULL,
 	  "output a change-summary for all updates" },
+	{ "json", 0, ARG_NONE, OPT_JSON, OPT_SYNC_TOO, NULL,
+	  "print JSON Lines records on stdout (start, file, error, progress, "
+	  "summary)" },
 	{ "keep-directory-symlink", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "follow existing symlinks to directories" },
 	{ "link", 'l', ARG_NONE, OPT_LINK, 0, NULL,
@@ -626,6 +629,9 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 		case OPT_VERIFY:
 			o->verify = true;
 			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
 		case OPT_CHECKSUM_FILE:
 			o->checksum_file = optarg;
 			break;
@@ -784,7 +790,7 @@ void opts_help(void)
 	printf("\nWith --sync, DEST becomes a mirror of SRC's contents, as with\n"
 	       "'rsync -aH SRC/ DEST/' (several SRCs: each to DEST/NAME).  Also\n"
 	       "valid with --sync: -v, -x, -L, -u, -b, -S, --reflink, --fsync,\n"
-	       "--verify, --checksum-file, --progress, --stats.\n\n");
+	       "--verify, --checksum-file, --progress, --stats, --json.\n\n");
 	for (unsigned i = 0; i < opts_count; i++)
 		if ((opts_table[i].flags & OPT_SYNC_ONLY) &&
 		    !(opts_table[i].flags & OPT_HIDDEN))

@@ -77,6 +77,7 @@ enum opt_id {
 	OPT_FSYNC,
 	OPT_CHECKSUM_FILE,
 	OPT_PROGRESS,
+	OPT_JSON,
 	OPT_VERIFY,
 	OPT_UNIMPLEMENTED_ID,	/* any option that is refused for now */
 };
@@ -187,6 +188,7 @@ struct opts {
 	bool verify;		/* --verify */
 	const char *checksum_file;	/* --checksum-file */
 	int progress;		/* --progress: 0 auto, 1 always, 2 never */
+	bool json;		/* --json */
 	const char *target_dir;	/* -t */
 	struct sync_opts sync;
 	int nops;		/* operands */
