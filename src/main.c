@@ -478,6 +478,126 @@ static int run_sync(struct opts *o)
 	return ret;
 }
 
+/*
+ * --parents: TARGET/D for each directory D leading to SRC, made as cp
+ * makes them: with the source directory's mode (under the umask), listed
+ * by -v as cp lists them (unquoted), existing ones left alone.  With -p
+ * they get the source's attributes after the copy (copying into them
+ * changes their times).  Returns the display path of SRC under TARGET,
+ * or NULL after a diagnostic.
+ */
+struct parent {
+	struct parent *next;
+	struct stat st;
+	char path[];
+};
+
+static char *make_parents(const char *target, const char *src,
+			  const struct opts *o, struct parent **made)
+{
+	const char *rel = src;
+	char *disp, *sdir;
+	size_t off;
+
+	while (*rel == '/')
+		rel++;
+	disp = path_join(target, rel);
+	sdir = path_dir(src);
+	if (!disp || !sdir) {
+		log_error(ENOMEM, "cannot copy %s", log_quote(src));
+		goto fail;
+	}
+	off = (size_t)(rel - src);
+	while (strcmp(sdir, ".") && off < strlen(sdir)) {
+		size_t end = off;
+		char *sp, *dp;
+		struct stat st, dst;
+		bool bad = true;
+
+		while (sdir[end] && sdir[end] != '/')
+			end++;
+		sp = strndup(sdir, end);
+		dp = sp ? path_join(target, sp + (rel - src)) : NULL;
+		if (!sp || !dp) {
+			free(sp);
+			free(dp);
+			log_error(ENOMEM, "cannot copy %s", log_quote(src));
+			goto fail;
+		}
+		if (stat(sp, &st) < 0) {
+			log_error(errno, "failed to get attributes of %s",
+				  log_quote(sp));
+		} else if (mkdir(dp, st.st_mode & 07777) == 0) {
+			struct parent *p = malloc(sizeof(*p) + strlen(dp) + 1);
+
+			if (o->verbose)
+				log_out("%s -> %s", sp, dp);
+			if (p) {
+				p->st = st;
+				strcpy(p->path, dp);
+				p->next = *made;
+				*made = p;
+			}
+			bad = false;
+		} else if (errno != EEXIST) {
+			log_error(errno, "cannot make directory %s",
+				  log_quote(dp));
+		} else if (stat(dp, &dst) < 0 || !S_ISDIR(dst.st_mode)) {
+			log_error(ENOTDIR, "cannot make directory %s",
+				  log_quote(dp));
+		} else {
+			bad = false;
+		}
+		free(sp);
+		free(dp);
+		if (bad)
+			goto fail;
+		for (off = end; sdir[off] == '/'; off++)
+			;
+	}
+	free(sdir);
+	return disp;
+fail:
+	free(sdir);
+	free(disp);
+	return NULL;
+}
+
+/* After the copy: -p's attributes for the parents made (deepest first,
+ * as they were made last); frees the list.  Returns the failures. */
+static unsigned parents_finish(struct parent *p, unsigned preserve, bool apply)
+{
+	unsigned failed = 0;
+
+	while (p) {
+		struct parent *next = p->next;
+		struct timespec ts[2] = { p->st.st_atim, p->st.st_mtim };
+
+		if (apply && (preserve & PRESERVE_OWNERSHIP) &&
+		    lchown(p->path, p->st.st_uid, p->st.st_gid) < 0 &&
+		    geteuid() == 0) {
+			log_error(errno, "failed to preserve ownership for %s",
+				  log_quote(p->path));
+			failed++;
+		}
+		if (apply && (preserve & PRESERVE_MODE) &&
+		    chmod(p->path, p->st.st_mode & 07777) < 0) {
+			log_error(errno, "preserving permissions for %s",
+				  log_quote(p->path));
+			failed++;
+		}
+		if (apply && (preserve & PRESERVE_TIMESTAMPS) &&
+		    utimensat(AT_FDCWD, p->path, ts, 0) < 0) {
+			log_error(errno, "preserving times for %s",
+				  log_quote(p->path));
+			failed++;
+		}
+		free(p);
+		p = next;
+	}
+	return failed;
+}
+
 /* cp use: the operands, the run, the exit status. */
 static int run_copy(const struct opts *op)
 {
@@ -485,6 +605,7 @@ static int run_copy(const struct opts *op)
 	struct copy_config cfg;
 	struct copy_run *run = NULL;
 	struct xfer_stats stats;
+	struct parent *parents = NULL;
 	bool into_dir;
 	const char *target = NULL;
 	unsigned failed = 0;
@@ -531,6 +652,11 @@ static int run_copy(const struct opts *op)
 				  "target %s", log_quote(target));
 			return 1;
 		}
+	}
+	if (o.parents && !into_dir) {
+		log_usage_error("with --parents, the destination must be a "
+				"directory");
+		return 1;
 	}
 
 	copy_config_defaults(&cfg);
@@ -584,10 +710,19 @@ static int run_copy(const struct opts *op)
 		for (int i = 0; i < nsrc; i++) {
 			const char *src = srcs[i];
 			char *name = path_base(src);
-			char *disp = name ? path_join(target, name) : NULL;
-			int dfd = open_dir_path(target);
+			char *disp = !name ? NULL :
+				     o.parents ? make_parents(target, src, &o,
+							      &parents) :
+						 path_join(target, name);
+			char *ddir = disp && o.parents ? path_dir(disp) : NULL;
+			int dfd = open_dir_path(ddir ? ddir : target);
 
-			if (!disp) {
+			free(ddir);
+			if (!disp && o.parents) {
+				if (dfd >= 0)
+					close(dfd);
+				failed++;
+			} else if (!disp) {
 				log_error(ENOMEM, "cannot copy %s",
 					  log_quote(src));
 				failed++;
@@ -619,6 +754,7 @@ static int run_copy(const struct opts *op)
 	copy_run_free(run);
 	if (!manifest_close(cfg.manifest, o.checksum_file))
 		failed++;
+	failed += parents_finish(parents, o.preserve, !signo);
 	if (cfg.stats && !json_on)	/* stdout carries the records */
 		xfer_print_stats(cfg.stats, 0);
 	for (int i = 0; i < nsrc; i++)

@@ -113,7 +113,7 @@ const struct opt_def opts_table[] = {
 	  "treat DEST as a normal file" },
 	{ "one-file-system", 'x', ARG_NONE, OPT_ONE_FS, OPT_SYNC_TOO, NULL,
 	  "stay on this file system" },
-	{ "parents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "parents", 0, ARG_NONE, OPT_PARENTS, 0, NULL,
 	  "use full source file name under DIRECTORY" },
 	{ "preserve", 0, ARG_OPTIONAL, OPT_PRESERVE, 0, "ATTR_LIST",
 	  "preserve the specified attributes (default: "
@@ -634,6 +634,9 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			break;
 		case OPT_CHECKSUM_FILE:
 			o->checksum_file = optarg;
+			break;
+		case OPT_PARENTS:
+			o->parents = true;
 			break;
 		case OPT_STRIP_SLASHES:
 			o->strip_slashes = true;

@@ -33,6 +33,7 @@ enum opt_id {
 	OPT_ONE_FS,
 	OPT_REMOVE_DEST,
 	OPT_STRIP_SLASHES,
+	OPT_PARENTS,
 	OPT_UPDATE,
 	OPT_HELP,
 	OPT_INTERACTIVE,
@@ -184,6 +185,7 @@ struct opts {
 	bool one_fs;		/* -x */
 	bool remove_dest;	/* --remove-destination */
 	bool strip_slashes;
+	bool parents;		/* --parents */
 	bool fsync;		/* --fsync */
 	bool verify;		/* --verify */
 	const char *checksum_file;	/* --checksum-file */

@@ -51,6 +51,16 @@ same_as_cp -uv s/f s/d/g old
 same_as_cp -r --remove-destination s/f old/f
 same_as_cp s/f old/f
 same_as_cp -rx s x
+# --parents: the directories leading to SOURCE are made under DIRECTORY
+# (with -v listed as cp lists them), existing ones left alone; without a
+# directory destination it is refused with cp's words.
+same_as_cp --parents s/d/g old
+same_as_cp -v --parents s/d/g s/f old
+same_as_cp -rv --parents s/d old
+same_as_cp -pv --parents s/d/g old
+same_as_cp -v --parents ./s/d/g old
+same_as_cp --parents s/f newname
+same_as_cp --parents -T s/f old
 # Cycles through followed symlinks are refused (-L and -rl), like cp.
 rm -rf "$T/cy" && mkdir -p "$T/cy/s/a" && printf x >"$T/cy/s/a/f"
 ln -s .. "$T/cy/s/a/up"

@@ -51,8 +51,10 @@ int main(void)
 
 	ret = parse(&o, &ex, 2, "--bogus");
 	ok(ret == 1 && ex, "unknown option refused");
-	ret = parse(&o, &ex, 2, "--parents");
-	ok(ret == 1 && ex, "unimplemented --parents refused");
+	ret = parse(&o, &ex, 2, "--attributes-only");
+	ok(ret == 1 && ex, "unimplemented --attributes-only refused");
+	ret = parse(&o, &ex, 4, "--parents", "a", "b");
+	ok(!ret && o.parents, "--parents");
 	ret = parse(&o, &ex, 3, "-r", "x");
 	ok(!ret && o.deref == DEREF_NEVER, "-r: symlinks copied as links");
 	ret = parse(&o, &ex, 3, "-rl", "x");
