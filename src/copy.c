@@ -1330,8 +1330,15 @@ static void file_create_tmp(struct worker *w, struct job *j)
 	r->oflags = O_TMPFILE | (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
 		    O_CLOEXEC;
 	r->mode = mode;
-	if (w->run->cfg.sync && w->run->cfg.sync->o->inplace && j->dst_exists &&
+	if (w->run->cfg.attr_only && j->dst_exists &&
 	    S_ISREG(j->dstx.stx_mode)) {
+		/* --attributes-only: the file keeps its data (cp opens it
+		 * without O_TRUNC); only its attributes change. */
+		j->inplace = true;
+		r->path = j->dname;
+		r->oflags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	} else if (w->run->cfg.sync && w->run->cfg.sync->o->inplace &&
+		   j->dst_exists && S_ISREG(j->dstx.stx_mode)) {
 		/* --inplace: write over the file itself (not atomic). */
 		j->inplace = true;
 		r->path = j->dname;
@@ -1484,6 +1491,10 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		if (w->run->is_root)
 			(void)!fchown(j->tfd, j->dstx.stx_uid, j->dstx.stx_gid);
 		(void)!fchmod(j->tfd, j->dstx.stx_mode & 07777);
+	}
+	if (w->run->cfg.attr_only) {
+		file_finish_data(w, j);	/* no data: attributes, publish */
+		return;
 	}
 	if (try_clone(w, j))
 		return;
@@ -1780,6 +1791,13 @@ static bool file_check_data(struct worker *w, struct job *j)
 
 	if (j->into_special)
 		return true;
+	if (run->cfg.attr_only) {	/* no data to check */
+		if (run->cfg.fsync && fsync(j->tfd) < 0) {
+			job_fail(w, j, errno, true, "error syncing %s");
+			return false;
+		}
+		return true;
+	}
 	if ((run->cfg.fsync || run->cfg.verify) && fsync(j->tfd) < 0) {
 		job_fail(w, j, errno, true, "error syncing %s");
 		return false;
@@ -1829,7 +1847,8 @@ static void file_finish_data(struct worker *w, struct job *j)
 
 	/* Holes are skipped, not written: a trailing one needs the size;
 	 * a file written in place may have been longer. */
-	if (((j->sparse && !j->cloned) || (j->inplace && !j->into_special)) &&
+	if (((j->sparse && !j->cloned) ||
+	     (j->inplace && !j->into_special && !run->cfg.attr_only)) &&
 	    ftruncate(j->tfd, (off_t)size) < 0) {
 		job_fail(w, j, errno, true, "error writing %s");
 		job_close(w, j);

@@ -60,6 +60,7 @@ struct copy_config {
 	bool deref_all;		/* -L (or cp's default for -l, no -r) */
 	bool one_fs;		/* -x */
 	bool remove_dest;	/* --remove-destination */
+	bool attr_only;		/* --attributes-only: no file data */
 	bool require_preserve;	/* report failures to keep an attribute */
 	bool require_xattr;
 	unsigned workers;	/* 0: one per online CPU */

@@ -671,6 +671,7 @@ static int run_copy(const struct opts *op)
 	cfg.deref_all = o.deref == DEREF_ALWAYS;
 	cfg.one_fs = o.one_fs;
 	cfg.remove_dest = o.remove_dest;
+	cfg.attr_only = o.attr_only;
 	cfg.fsync = o.fsync;
 	cfg.verify = o.verify;
 	set_progress(&cfg, o.progress, o.clobber == CLOBBER_ASK);

@@ -18,7 +18,7 @@
 const struct opt_def opts_table[] = {
 	{ "archive", 'a', ARG_NONE, OPT_ARCHIVE, 0, NULL,
 	  "same as -dR --preserve=all" },
-	{ "attributes-only", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "attributes-only", 0, ARG_NONE, OPT_ATTR_ONLY, 0, NULL,
 	  "don't copy the file data, just the attributes" },
 	{ "backup", 'b', ARG_OPTIONAL, OPT_BACKUP, OPT_UNIMPLEMENTED | OPT_SYNC_TOO, "CONTROL",
 	  "make a backup of each existing destination file (--sync: "
@@ -634,6 +634,9 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			break;
 		case OPT_CHECKSUM_FILE:
 			o->checksum_file = optarg;
+			break;
+		case OPT_ATTR_ONLY:
+			o->attr_only = true;
 			break;
 		case OPT_PARENTS:
 			o->parents = true;

@@ -34,6 +34,7 @@ enum opt_id {
 	OPT_REMOVE_DEST,
 	OPT_STRIP_SLASHES,
 	OPT_PARENTS,
+	OPT_ATTR_ONLY,
 	OPT_UPDATE,
 	OPT_HELP,
 	OPT_INTERACTIVE,
@@ -186,6 +187,7 @@ struct opts {
 	bool remove_dest;	/* --remove-destination */
 	bool strip_slashes;
 	bool parents;		/* --parents */
+	bool attr_only;		/* --attributes-only */
 	bool fsync;		/* --fsync */
 	bool verify;		/* --verify */
 	const char *checksum_file;	/* --checksum-file */

@@ -61,6 +61,13 @@ same_as_cp -pv --parents s/d/g old
 same_as_cp -v --parents ./s/d/g old
 same_as_cp --parents s/f newname
 same_as_cp --parents -T s/f old
+# --attributes-only: new files are made empty, existing ones keep their
+# data; only attributes are copied.
+same_as_cp --attributes-only s/f new
+same_as_cp --attributes-only s/f old/f
+same_as_cp --attributes-only -p s/f old/g
+same_as_cp -r --attributes-only s copy
+same_as_cp -rv --attributes-only s/. old
 # Cycles through followed symlinks are refused (-L and -rl), like cp.
 rm -rf "$T/cy" && mkdir -p "$T/cy/s/a" && printf x >"$T/cy/s/a/f"
 ln -s .. "$T/cy/s/a/up"

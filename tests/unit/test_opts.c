@@ -51,8 +51,8 @@ int main(void)
 
 	ret = parse(&o, &ex, 2, "--bogus");
 	ok(ret == 1 && ex, "unknown option refused");
-	ret = parse(&o, &ex, 2, "--attributes-only");
-	ok(ret == 1 && ex, "unimplemented --attributes-only refused");
+	ret = parse(&o, &ex, 2, "--copy-contents");
+	ok(ret == 1 && ex, "unimplemented --copy-contents refused");
 	ret = parse(&o, &ex, 4, "--parents", "a", "b");
 	ok(!ret && o.parents, "--parents");
 	ret = parse(&o, &ex, 3, "-r", "x");
