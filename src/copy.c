@@ -780,6 +780,7 @@ static void job_release_bufs(struct worker *w, struct job *j)
 			bufpool_put(&w->bp, j->chunk[i].buf);
 			j->chunk[i].buf = -1;
 		}
+		j->chunk[i].hash_wait = false;
 	}
 	j->nchunks = 0;
 }
@@ -1544,6 +1545,7 @@ static void chunk_read(struct worker *w, struct job *j, unsigned ci,
 	c->got = c->wrote = 0;
 	c->linked = link;
 	c->read_failed = false;
+	c->hash_wait = false;
 	r = req_get(w, j, OP_READ);
 	r->fd = j->fslot >= 0 ? j->fslot : j->sfd;
 	r->fixed = j->fslot >= 0;
@@ -1589,6 +1591,7 @@ static void chunk_idle(struct worker *w, struct job *j, unsigned ci)
 {
 	bufpool_put(&w->bp, j->chunk[ci].buf);
 	j->chunk[ci].buf = -1;
+	j->chunk[ci].hash_wait = false;
 	j->nchunks--;
 }
 
