@@ -3071,6 +3071,21 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&run->lock);
 			break;
 		}
+		if (copy_stop_signal && run->stack) {
+			/* Stopping: nobody will list what is left; drop the
+			 * listings' references so that the run can end. */
+			struct dnode *left = run->stack;
+
+			run->stack = NULL;
+			pthread_mutex_unlock(&run->lock);
+			while (left) {
+				struct dnode *d = left;
+
+				left = d->next;
+				dnode_put(run, d);
+			}
+			continue;
+		}
 		if (!run->stack) {
 			struct timespec ts;
 
