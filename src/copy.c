@@ -328,6 +328,10 @@ void copy_config_defaults(struct copy_config *cfg)
 	cfg->test_corrupt = getenv("UCP_TEST_CORRUPT");
 	if (cfg->test_corrupt && !*cfg->test_corrupt)
 		cfg->test_corrupt = NULL;
+	/* Tests only: sleep this long after each chunk is written, so that
+	 * a copy lasts long enough to be watched, signalled or raced on any
+	 * machine (small requests alone are too fast on a quick one). */
+	cfg->test_slow_us = env_uint("UCP_TEST_SLOW_US", 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1972,6 +1976,8 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 			job_fail(w, j, EIO, true, "error writing %s");
 		} else {
 			atomic_fetch_add(&w->run->bytes_done, (uint64_t)r->res);
+			if (w->run->cfg.test_slow_us)
+				usleep(w->run->cfg.test_slow_us);
 			if (c->linked)
 				c->wrote = c->want;
 			else

@@ -61,6 +61,7 @@ struct copy_config {
 	bool one_fs;		/* -x */
 	bool remove_dest;	/* --remove-destination */
 	bool attr_only;		/* --attributes-only: no file data */
+	bool debug;		/* --debug: how each file was copied */
 	bool require_preserve;	/* report failures to keep an attribute */
 	bool require_xattr;
 	unsigned workers;	/* 0: one per online CPU */
@@ -78,6 +79,7 @@ struct copy_config {
 	unsigned progress_ms;	/* between two updates */
 	unsigned json_ms;	/* between two --json "progress" records */
 	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
+	unsigned test_slow_us;	/* UCP_TEST_SLOW_US: pause per chunk written */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };
 
@@ -86,7 +88,7 @@ struct sync_state;
 struct xfer_stats;
 
 /* Defaults, then UCP_WORKERS / UCP_TEST_IOSIZE / UCP_TEST_OVERREAD /
- * UCP_TEST_CORRUPT. */
+ * UCP_TEST_CORRUPT / UCP_TEST_SLOW_US. */
 void copy_config_defaults(struct copy_config *cfg);
 
 int copy_run_new(struct copy_run **out, const struct copy_config *cfg);

@@ -4,14 +4,14 @@
 S=$T/src
 mkdir -p "$S/sub"
 # Dense data: holes would be skipped (sparse copy) and the copy would end
-# before any signal arrives.  3 x 48 MiB at 512-byte requests takes about
-# a second here.
+# before any signal arrives.  3 x 16 MiB with a 5 ms pause per 128 KiB
+# chunk written take over a second on any machine.
 python3 - "$S" <<'PY'
 import os, sys
 top = sys.argv[1]
 for i in range(3):
     with open(os.path.join(top, "big%d" % i), "wb") as f:
-        for k in range(48):
+        for k in range(16):
             f.write(os.urandom(1 << 20))
 for i in range(200):
     with open(os.path.join(top, "sub", "s%d" % i), "wb") as f:
@@ -32,8 +32,8 @@ published_ok() {
 interrupted=0
 for sig in INT TERM KILL; do
 	rm -rf "$T/dst"
-	# Small requests make the copy slow enough to be interrupted.
-	UCP_TEST_IOSIZE=512 "$UCP" -r "$S" "$T/dst" &
+	# The test pause makes the copy slow enough to be interrupted.
+	UCP_TEST_SLOW_US=5000 "$UCP" -r "$S" "$T/dst" &
 	pid=$!
 	sleep 0.3
 	kill -s $sig $pid 2>/dev/null

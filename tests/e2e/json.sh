@@ -82,14 +82,14 @@ check_json "$T/out" 1 >/dev/null || fail "fatal error: wrong output: $(cat "$T/o
 check_json "$T/out" 0 >/dev/null || fail "--sync --json: wrong output: $(head -c 600 "$T/out")"
 
 # Progress records during a slow copy.
-mkfile "$T/big" $((24 * 1024 * 1024))
-UCP_PROGRESS_MS=50 UCP_TEST_IOSIZE=512 "$UCP" --json "$T/big" "$T/big2" >"$T/out" ||
+mkfile "$T/big" $((8 * 1024 * 1024))
+UCP_PROGRESS_MS=50 UCP_TEST_SLOW_US=10000 "$UCP" --json "$T/big" "$T/big2" >"$T/out" ||
 	fail "slow copy: exit $?"
 check_json "$T/out" 0 >"$T/recs" || fail "slow copy: wrong output"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))
 p=[x for x in r if x["type"]=="progress"]
 assert p, "no progress record"
-assert all(x["bytes_done"] <= 24*1024*1024 for x in p)
+assert all(x["bytes_done"] <= 8*1024*1024 for x in p)
 assert [x["bytes_done"] for x in p] == sorted(x["bytes_done"] for x in p)' "$T/recs" ||
 	fail "progress records are wrong"
 done_test

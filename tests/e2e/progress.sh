@@ -7,11 +7,12 @@
 . "$(dirname "$0")/../lib/common.sh"
 S=$T/src
 mkdir -p "$S" "$T/dst/f2"
-mkfile "$S/f1" $((48 * 1024 * 1024))
+mkfile "$S/f1" $((16 * 1024 * 1024))
 printf 'x\n' >"$S/f2"
-size=$((48 * 1024 * 1024))
-# Small requests slow the copy down enough to be watched (several s).
-export UCP_TEST_IOSIZE=512
+size=$((16 * 1024 * 1024))
+# A pause per 128 KiB chunk written makes the copy last long enough to be
+# watched on any machine (about 1.3 s).
+export UCP_TEST_SLOW_US=10000
 line_re='^ucp: ( *[0-9]+% |scanning )[0-9.]+ [KMGT]?i?B / [0-9.]+ [KMGT]?i?B\+? [0-9.]+ [KMGT]?i?B/s( ETA [0-9]+:[0-9][0-9]:[0-9][0-9])? [0-9]+/[0-9]+\+? files [0-9]+ errors$'
 
 # Not a terminal.
@@ -38,7 +39,7 @@ PY
 
 # A pseudo-terminal: the bar, an error as a whole line, cleared at the end.
 if command -v script >/dev/null; then
-	script -qec "UCP_PROGRESS_MS=100 UCP_TEST_IOSIZE=512 '$UCP' -r '$S/.' '$T/dst'; echo rc=\$?" "$T/tty" >/dev/null 2>&1
+	script -qec "UCP_PROGRESS_MS=100 UCP_TEST_SLOW_US=10000 '$UCP' -r '$S/.' '$T/dst'; echo rc=\$?" "$T/tty" >/dev/null 2>&1
 	python3 - "$T/tty" <<'PY' || fail "the terminal output is wrong: $(tail -c 400 "$T/tty" | cat -A)"
 import re, sys
 t = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
@@ -51,7 +52,7 @@ assert re.search(r"(^|\n|\x1b\[K)ucp: cannot overwrite directory '[^']*f2' with 
 # Cleared at the end: the last thing before rc= is the clear.
 assert re.search(r"\r\x1b\[Krc=1", body), "bar not cleared"
 PY
-	script -qec "UCP_PROGRESS_MS=100 UCP_TEST_IOSIZE=512 '$UCP' --progress=never '$S/f1' '$T/c'" "$T/tty2" >/dev/null 2>&1
+	script -qec "UCP_PROGRESS_MS=100 UCP_TEST_SLOW_US=10000 '$UCP' --progress=never '$S/f1' '$T/c'" "$T/tty2" >/dev/null 2>&1
 	grep -q $'\e\[K' "$T/tty2" && fail "--progress=never drew a bar"
 else
 	echo "note: script(1) not installed; terminal cases not run"

@@ -337,7 +337,7 @@ print("ok", n, sorted(seen))
 EOF
 reader=$!
 sleep 0.2
-UCP_TEST_IOSIZE=4096 "$UCP" --sync "$T/a/s" "$T/a/d" || fail "large replace: exit $?"
+UCP_TEST_SLOW_US=2000 "$UCP" --sync "$T/a/s" "$T/a/d" || fail "large replace: exit $?"
 sleep 0.2; : >"$T/a/stop"
 wait $reader || fail "a reader saw a half-written file: $(cat "$T/a/reader")"
 cmp -s "$T/a/s/big" "$T/a/d/big" || fail "large replace: content differs"
