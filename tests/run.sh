@@ -8,7 +8,8 @@
 # the packaging tests (tests/pkg/*.sh: man page, completions, install,
 # packages) once.
 # Each test exits 0 (pass), 77 (skip, with a "SKIP: reason" line) or
-# anything else (fail; its output is shown).  Ends with one line:
+# anything else (fail; its output is shown); one that runs longer than
+# UCP_TEST_TIMEOUT seconds (900) is killed and fails.  Ends with one line:
 #     N passed, N failed, N skipped
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -29,8 +30,10 @@ run_one() { # run_one LABEL CMD...
 	local label=$1 out rc start
 	shift
 	start=$EPOCHREALTIME
-	out=$("$@" 2>&1)
+	# A hung test fails (124) instead of stalling the whole suite.
+	out=$(timeout -k 10 "${UCP_TEST_TIMEOUT:-900}" "$@" 2>&1)
 	rc=$?
+	[ $rc = 124 ] && out+=$'\n'"timed out after ${UCP_TEST_TIMEOUT:-900} s"
 	local secs
 	secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}')
 	case $rc in
