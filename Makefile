@@ -118,7 +118,8 @@ deps:
 # zsh and fish).
 DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
 	rsync attr acl python3 time xfsprogs btrfs-progs e2fsprogs mandoc man-db \
-	debhelper lintian blhc rpm cpio makepkg libarchive-tools fakeroot \
+	debhelper lintian blhc rpm cpio makepkg pacman-package-manager \
+	libarchive-tools fakeroot \
 	bash-completion zsh fish strace xxhash
 
 # Never strips (distributions split debug symbols themselves).
