@@ -173,6 +173,7 @@ struct job {
 	bool inplace;		/* --inplace: tfd is the destination itself */
 	bool into_special;	/* ... a FIFO or device, written into as cp does */
 	bool made;		/* cp --stats: this run created the entry */
+	bool clone_tried;	/* FICLONE was attempted (--debug) */
 	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
@@ -954,6 +955,39 @@ static const char *kind_name(mode_t mode)
 	}
 }
 
+/*
+ * --debug: how a regular file's data got there, after its -v line, in the
+ * words of cp 9.2+ ("copy offload: ..., reflink: ..., sparse detection:
+ * ...") so that what parses cp's line parses ours, then ucp's own method.
+ * As cp, nothing for hard links or --attributes-only: no data was copied.
+ */
+static void debug_line(struct worker *w, const struct job *j)
+{
+	const struct copy_config *cfg = &w->run->cfg;
+	const char *reflink;
+	char how[64];
+
+	if (j->linked || cfg->attr_only)
+		return;
+	reflink = j->cloned ? "yes" :
+		  cfg->reflink == REFLINK_NEVER ? "avoided" :
+		  j->clone_tried ? "unsupported" :
+		  j->stx.stx_size ? "unsupported (known for this filesystem pair)" :
+				    "no";
+	if (j->cloned)
+		snprintf(how, sizeof(how), "FICLONE");
+	else if (j->into_special)
+		snprintf(how, sizeof(how), "read/write into the existing node");
+	else
+		snprintf(how, sizeof(how), "%s engine, %zu %s requests",
+			 w->eng->ops->name, cfg->chunk % 1024 ? cfg->chunk :
+				 cfg->chunk / 1024, cfg->chunk % 1024 ? "B" : "KiB");
+	log_out("copy offload: %s, reflink: %s, sparse detection: %s, "
+		"method: %s%s", j->cloned ? "unknown" : "no", reflink,
+		j->cloned ? "unknown" : j->sparse ? "SEEK_HOLE" : "no", how,
+		cfg->verify ? ", verified" : "");
+}
+
 /* --json: a "file" record for an entry made or replaced. */
 static void json_file(const struct job *j)
 {
@@ -1003,6 +1037,8 @@ static void entry_published(struct worker *w, struct job *j)
 
 		if (w->run->cfg.verbose)
 			verbose_line(j);
+		if (w->run->cfg.debug && S_ISREG(j->stx.stx_mode))
+			debug_line(w, j);
 		if (st && S_ISREG(j->stx.stx_mode) && !j->linked) {
 			atomic_fetch_add(&st->xfer_files, 1);
 			atomic_fetch_add(&st->xfer_size, j->stx.stx_size);
@@ -1443,6 +1479,7 @@ static bool try_clone(struct worker *w, struct job *j)
 	if (run->cfg.reflink == REFLINK_AUTO && sdev == w->noclone_src &&
 	    ddev == w->noclone_dst)
 		return false;
+	j->clone_tried = true;
 	if (ioctl(j->tfd, FICLONE, j->sfd) == 0) {
 		j->cloned = true;
 		atomic_fetch_add(&run->bytes_done, j->stx.stx_size);

@@ -672,6 +672,7 @@ static int run_copy(const struct opts *op)
 	cfg.one_fs = o.one_fs;
 	cfg.remove_dest = o.remove_dest;
 	cfg.attr_only = o.attr_only;
+	cfg.debug = o.debug;
 	cfg.fsync = o.fsync;
 	cfg.verify = o.verify;
 	set_progress(&cfg, o.progress, o.clobber == CLOBBER_ASK);

@@ -35,8 +35,8 @@ const struct opt_def opts_table[] = {
 	  "SELinux: ignored, as by cp)" },
 	{ "copy-contents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
 	  "copy contents of special files when recursive" },
-	{ "debug", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
-	  "explain how a file is copied" },
+	{ "debug", 0, ARG_NONE, OPT_DEBUG, 0, NULL,
+	  "explain how a file is copied.  Implies -v" },
 	{ "delete", 0, ARG_NONE, OPT_DELETE, OPT_SYNC_ONLY, NULL,
 	  "delete extraneous files from DEST (during the walk)" },
 	{ "delete-after", 0, ARG_NONE, OPT_DELETE_AFTER, OPT_SYNC_ONLY, NULL,
@@ -634,6 +634,9 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			break;
 		case OPT_CHECKSUM_FILE:
 			o->checksum_file = optarg;
+			break;
+		case OPT_DEBUG:
+			o->debug = o->verbose = true;
 			break;
 		case OPT_ATTR_ONLY:
 			o->attr_only = true;

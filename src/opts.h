@@ -35,6 +35,7 @@ enum opt_id {
 	OPT_STRIP_SLASHES,
 	OPT_PARENTS,
 	OPT_ATTR_ONLY,
+	OPT_DEBUG,
 	OPT_UPDATE,
 	OPT_HELP,
 	OPT_INTERACTIVE,
@@ -188,6 +189,7 @@ struct opts {
 	bool strip_slashes;
 	bool parents;		/* --parents */
 	bool attr_only;		/* --attributes-only */
+	bool debug;		/* --debug */
 	bool fsync;		/* --fsync */
 	bool verify;		/* --verify */
 	const char *checksum_file;	/* --checksum-file */

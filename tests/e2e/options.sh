@@ -106,4 +106,19 @@ if [ "$(id -u)" = 0 ]; then
 		[ -e "$T/m/u/mnt/inner" ] && fail "-x crossed the mount point"
 	fi
 fi
+# --debug (GNU cp 9.1 here has none to compare with): -v's line, then how
+# the data got there, in cp 9.2's words plus the method; nothing for a
+# hard link.
+mkdir -p "$T/dbg"
+printf 'data\n' >"$T/dbg/f"
+truncate -s 1M "$T/dbg/holes"
+out=$(cd "$T/dbg" && "$UCP" --debug --reflink=never f g)
+[ "$(sed -n 1p <<<"$out")" = "'f' -> 'g'" ] || fail "--debug: first line: $out"
+[ "$(wc -l <<<"$out")" = 2 ] || fail "--debug: not two lines: $out"
+grep -Eqx "copy offload: no, reflink: avoided, sparse detection: no, method: $UCP_ENGINE engine, 128 KiB requests" <<<"$out" ||
+	fail "--debug said: $out"
+out=$(cd "$T/dbg" && "$UCP" --debug holes h2)
+grep -q 'sparse detection: SEEK_HOLE, ' <<<"$out" || fail "--debug on a sparse file said: $out"
+out=$(cd "$T/dbg" && "$UCP" --debug -l f hl)
+[ "$out" = "'f' -> 'hl'" ] || fail "--debug -l said: $out"
 done_test

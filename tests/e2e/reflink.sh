@@ -33,6 +33,8 @@ for fs in btrfs xfs; do
 	# it was made is caught, an intact one passes.
 	"$UCP" -r --verify "$T/mnt/src" "$T/mnt/verified" || fail "$fs: --verify of clones failed"
 	[ "$(shared "$T/mnt/verified/a")" -gt 0 ] || fail "$fs: --verify did not clone"
+	"$UCP" --debug "$T/mnt/src/a" "$T/mnt/dbg" | grep -q '^copy offload: unknown, reflink: yes, sparse detection: unknown, method: FICLONE$' ||
+		fail "$fs: --debug does not say the file was cloned"
 	UCP_TEST_CORRUPT=a "$UCP" -r --verify "$T/mnt/src" "$T/mnt/damaged" 2>"$T/err" &&
 		fail "$fs: --verify published a damaged clone"
 	grep -q "damaged/a': verification failed" "$T/err" || fail "$fs: --verify said: $(cat "$T/err")"
