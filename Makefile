@@ -57,7 +57,8 @@ endif
 
 SRCS = src/main.c src/opts.c src/log.c src/copy.c src/engine.c \
 	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c \
-	src/meta.c src/sync.c src/filter.c src/hash.c src/json.c
+	src/meta.c src/sync.c src/filter.c src/hash.c src/json.c \
+	src/backup.c
 OBJS = $(SRCS:.c=.o)
 HDRS = $(wildcard src/*.h)
 

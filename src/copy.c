@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "bufpool.h"
 #include "copy.h"
 #include "engine.h"
@@ -174,6 +175,11 @@ struct job {
 	bool into_special;	/* ... a FIFO or device, written into as cp does */
 	bool made;		/* cp --stats: this run created the entry */
 	bool clone_tried;	/* FICLONE was attempted (--debug) */
+	bool dst_follow;	/* --keep-directory-symlink: the destination
+				   is a symlink to a directory, followed */
+	bool zero_holes;	/* --sparse=always: zero blocks become holes */
+	bool stream;		/* a FIFO or device's contents, copied */
+	char *backup_sfx;	/* cp -b: the backup's name after dname's */
 	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
@@ -423,28 +429,46 @@ static void job_report(struct worker *w, struct job *j, const char *extra)
 	free(rel);
 }
 
-/* A failure whose message names both paths (e.g. "are the same file"). */
-static void __attribute__((format(printf, 3, 0)))
-job_fail2(struct worker *w, struct job *j, const char *fmt)
+/*
+ * A failure whose message names both paths: the source first ("%s and %s
+ * are the same file"), or the destination first (dst_first: "cannot
+ * create hard link %s to %s").  err: the errno to append, or 0.
+ */
+static void __attribute__((format(printf, 5, 0)))
+job_fail2(struct worker *w, struct job *j, int err, bool dst_first,
+	  const char *fmt)
 {
 	char *s = src_disp(j), *d = dst_disp(j);
+	const char *sq = log_quote(s ? s : j->name);
+	const char *dq = log_quote(d ? d : j->dname);
 
-	j->err = EINVAL;
-	log_error(0, fmt, log_quote(s ? s : j->name),
-		  log_quote(d ? d : j->dname));
+	j->err = err ? err : EINVAL;
+	if (dst_first)
+		log_error(err, fmt, dq, sq);
+	else
+		log_error(err, fmt, sq, dq);
 	free(s);
 	free(d);
 	atomic_fetch_add(&w->run->errors, 1);
 }
 
+/* cp -v: "'src' -> 'dst'", and " (backup: 'dst~')" when one was made. */
 static void verbose_line(const struct job *j)
 {
 	char *s = src_disp(j), *d = dst_disp(j);
+	char *b = d && j->backup_sfx ? malloc(strlen(d) +
+					      strlen(j->backup_sfx) + 1) : NULL;
 
-	if (s && d)
+	if (b)
+		strcat(strcpy(b, d), j->backup_sfx);
+	if (s && d && b)
+		log_out("%s -> %s (backup: %s)", log_quote(s), log_quote(d),
+			log_quote(b));
+	else if (s && d)
 		log_out("%s -> %s", log_quote(s), log_quote(d));
 	free(s);
 	free(d);
+	free(b);
 }
 
 /* Report what meta_apply_*() could not keep, as cp does: only when
@@ -798,6 +822,8 @@ static void job_finish(struct worker *w, struct job *j)
 	if (j->hl)
 		hl_release(w->run, j);
 	job_release_bufs(w, j);
+	free(j->backup_sfx);
+	j->backup_sfx = NULL;
 	atomic_fetch_add(&w->run->ents_done, 1);
 	if (w->run->cfg.stats && !w->run->cfg.sync && j->stx.stx_mode)
 		xfer_count(w->run->cfg.stats, j->stx.stx_mode, j->stx.stx_size,
@@ -1058,7 +1084,7 @@ static void entry_created(struct worker *w, struct job *j)
 	 * theirs through the fd before they were linked in).  A hard link
 	 * (-l, --preserve=links) is the source's own inode: never touched. */
 	if (!S_ISREG(j->stx.stx_mode) && !j->linked &&
-	    (run->cfg.preserve & PRESERVE_META)) {
+	    !run->cfg.symbolic_link && (run->cfg.preserve & PRESERVE_META)) {
 		struct meta_result res;
 
 		meta_apply_at(j->dir->dfd, j->dst_exists ? j->tmpname : j->dname,
@@ -1081,6 +1107,25 @@ static void entry_created(struct worker *w, struct job *j)
 			job_unlink_tmp(w, j);
 			return;
 		}
+	}
+	if (j->dst_exists && run->cfg.backup != BACKUP_NONE && !j->inplace) {
+		/* cp -b: the entry being replaced keeps its inode under the
+		 * backup name; the rename below then replaces the name. */
+		char bname[NAME_MAX + 1];
+		int err = backup_name(j->dir->dfd, j->dname, run->cfg.backup,
+				      run->cfg.backup_suffix, bname,
+				      sizeof(bname));
+
+		if (!err)
+			err = backup_make(j->dir->dfd, j->dname, j->dir->dfd,
+					  bname, true);
+		if (err && err != ENOENT) {
+			job_fail(w, j, err, true, "cannot backup %s");
+			job_unlink_tmp(w, j);
+			return;
+		}
+		if (!err)
+			j->backup_sfx = strdup(bname + strlen(j->dname));
 	}
 	if (j->dst_exists) {
 		file_rename(w, j);
@@ -1222,15 +1267,7 @@ static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	if (r->res < 0) {
-		char *s = src_disp(j), *d = dst_disp(j);
-
-		j->err = -r->res;
-		log_error(-r->res, "cannot create hard link %s to %s",
-			  log_quote(d ? d : j->dname),
-			  log_quote(s ? s : j->name));
-		free(s);
-		free(d);
-		atomic_fetch_add(&w->run->errors, 1);
+		job_fail2(w, j, -r->res, true, "cannot create hard link %s to %s");
 		job_close(w, j);
 		return;
 	}
@@ -1288,19 +1325,62 @@ static void resume_hl_waiters(struct worker *w)
 static void file_finish_data(struct worker *w, struct job *j);
 
 /*
+ * Copy j->sfd to j->tfd in order with plain read/write, to the source's
+ * end: for a FIFO or device at either end, which the ring's concurrent
+ * positional chunks cannot serve (a FIFO is a stream, and its length is
+ * not known).  xs: also hash what is read (--verify, --checksum-file).
+ * Returns the bytes copied, or -1 after the diagnostic.
+ */
+static int64_t stream_copy(struct worker *w, struct job *j, XXH3_state_t *xs)
+{
+	enum { BUFSZ = 128 << 10 };
+	char *buf = malloc(BUFSZ);
+	int64_t total = 0;
+	bool ok = true;
+
+	if (!buf) {
+		job_fail(w, j, ENOMEM, false, "cannot copy %s");
+		return -1;
+	}
+	while (ok) {
+		ssize_t n = read(j->sfd, buf, BUFSZ), done = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			job_fail(w, j, errno, false, "error reading %s");
+			ok = false;
+		}
+		if (n <= 0)
+			break;
+		if (xs)
+			XXH3_128bits_update(xs, buf, (size_t)n);
+		while (ok && done < n) {
+			ssize_t k = write(j->tfd, buf + done, (size_t)(n - done));
+
+			if (k < 0 && errno != EINTR) {
+				job_fail(w, j, errno, true, "error writing %s");
+				ok = false;
+			}
+			done += k > 0 ? k : 0;
+		}
+		total += done;
+		atomic_fetch_add(&w->run->bytes_done, (uint64_t)done);
+	}
+	free(buf);
+	return ok ? total : -1;
+}
+
+/*
  * A FIFO or a device at the destination name is written into, as cp does
- * (cp f /dev/null), never replaced by a regular file.  It is fed in order
- * with plain read/write: a FIFO is a stream, which the ring's concurrent
- * chunk writes could reorder, and opening it waits for a reader, as cp
- * waits.  If it cannot be opened, -f replaces it (cp unlinks it).
+ * (cp f /dev/null), never replaced by a regular file; opening it waits for
+ * a reader, as cp waits.  If it cannot be opened, -f replaces it (cp
+ * unlinks it).
  */
 static void file_into_special(struct worker *w, struct job *j)
 {
-	enum { BUFSZ = 128 << 10 };
 	int fd = openat(j->dir->dfd, j->dname, O_WRONLY | O_TRUNC | O_NOCTTY |
 						       O_NOFOLLOW | O_CLOEXEC);
-	char *buf;
-	bool ok = true;
 
 	if (fd < 0 && w->run->cfg.force) {
 		j->into_special = false;
@@ -1316,39 +1396,47 @@ static void file_into_special(struct worker *w, struct job *j)
 	j->tfd = fd;
 	j->inplace = true;
 	atomic_fetch_add(&w->run->bytes_total, j->stx.stx_size);
-	buf = malloc(BUFSZ);
-	if (!buf) {
-		job_fail(w, j, ENOMEM, false, "cannot copy %s");
+	if (stream_copy(w, j, NULL) < 0) {
 		job_close(w, j);
 		return;
 	}
-	while (ok) {
-		ssize_t n = read(j->sfd, buf, BUFSZ), done = 0;
+	file_finish_data(w, j);
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			job_fail(w, j, errno, false, "error reading %s");
-			ok = false;
-		}
-		if (n <= 0)
-			break;
-		while (ok && done < n) {
-			ssize_t k = write(fd, buf + done, (size_t)(n - done));
+/*
+ * The contents of a FIFO or device source, copied into a new regular file
+ * (cp without -r, as in cp /dev/null f, or with --copy-contents).  Opened
+ * blocking, as cp opens it: a FIFO waits for a writer (O_NONBLOCK would
+ * read an empty FIFO as its end).
+ */
+static void stream_open(struct worker *w, struct job *j)
+{
+	int fd = openat(j->dir->sfd, j->name, O_RDONLY | O_NOCTTY | O_CLOEXEC |
+						     (j->deref ? 0 : O_NOFOLLOW));
 
-			if (k < 0 && errno != EINTR) {
-				job_fail(w, j, errno, true, "error writing %s");
-				ok = false;
-			}
-			done += k > 0 ? k : 0;
-		}
-		atomic_fetch_add(&w->run->bytes_done, (uint64_t)done);
-	}
-	free(buf);
-	if (!ok) {
+	if (fd < 0) {
+		job_fail(w, j, errno, false, "cannot open %s for reading");
 		job_close(w, j);
 		return;
 	}
+	j->sfd = fd;
+	file_create_tmp(w, j);
+}
+
+/* ... and once its temp file is open: copy, then as a regular file. */
+static void stream_contents(struct worker *w, struct job *j)
+{
+	int64_t n = stream_copy(w, j, j->xs && (w->run->cfg.verify ||
+						w->run->cfg.manifest) ?
+					      j->xs : NULL);
+
+	if (n < 0) {
+		job_close(w, j);
+		return;
+	}
+	j->stx.stx_mode = S_IFREG | (j->stx.stx_mode & 07777);
+	j->stx.stx_size = (uint64_t)n;
+	j->hash_off = (uint64_t)n;
 	file_finish_data(w, j);
 }
 
@@ -1372,7 +1460,7 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		    O_CLOEXEC;
 	r->mode = mode;
 	if (w->run->cfg.attr_only && j->dst_exists &&
-	    S_ISREG(j->dstx.stx_mode)) {
+	    S_ISREG(j->dstx.stx_mode) && w->run->cfg.backup == BACKUP_NONE) {
 		/* --attributes-only: the file keeps its data (cp opens it
 		 * without O_TRUNC); only its attributes change. */
 		j->inplace = true;
@@ -1487,15 +1575,7 @@ static bool try_clone(struct worker *w, struct job *j)
 		return true;
 	}
 	if (run->cfg.reflink == REFLINK_ALWAYS) {
-		char *s = src_disp(j), *d = dst_disp(j);
-
-		j->err = errno;
-		log_error(errno, "failed to clone %s from %s",
-			  log_quote(d ? d : j->dname),
-			  log_quote(s ? s : j->name));
-		free(s);
-		free(d);
-		atomic_fetch_add(&run->errors, 1);
+		job_fail2(w, j, errno, true, "failed to clone %s from %s");
 		job_close(w, j);
 		return true;
 	}
@@ -1548,7 +1628,10 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	/* Fewer blocks than bytes: there are holes (cp's test too).  Dense
 	 * files never pay for the extent lookups. */
 	j->sparse = j->stx.stx_size > 0 && !j->inplace &&
+		    w->run->cfg.sparse != SPARSE_NEVER &&
 		    j->stx.stx_blocks * 512 < j->stx.stx_size;
+	j->zero_holes = j->stx.stx_size > 0 && !j->inplace &&
+			w->run->cfg.sparse == SPARSE_ALWAYS;
 	j->data_end = j->sparse ? 0 : UINT64_MAX;
 	j->wb_off = 0;
 	j->wb_pending = 0;
@@ -1562,6 +1645,10 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 			return;
 		}
 		XXH3_128bits_reset(j->xs);
+	}
+	if (j->stream) {
+		stream_contents(w, j);
+		return;
 	}
 	/* A file of many requests saves an fd lookup on each with fixed
 	 * files; small files would only pay the two registration calls. */
@@ -1612,20 +1699,63 @@ static void chunk_read(struct worker *w, struct job *j, unsigned ci,
 	}
 }
 
-static void chunk_write(struct worker *w, struct job *j, unsigned ci)
+#define HOLE_BLOCK 4096
+
+static bool all_zero(const char *p, size_t n)
+{
+	return !n || (!p[0] && !memcmp(p, p + 1, n - 1));
+}
+
+/* The bytes of c at pos up to the end of pos's block (blocks aligned in
+ * the file, so that a skipped one can be a hole), but no further than
+ * what was read. */
+static unsigned block_at(const struct chunk *c, unsigned pos)
+{
+	unsigned left = HOLE_BLOCK - (unsigned)((c->off + pos) % HOLE_BLOCK);
+
+	return left < c->got - pos ? left : c->got - pos;
+}
+
+/*
+ * --sparse=always: count the all-zero blocks at the start of what is left
+ * of c as written (they stay holes; the file gets its size at the end)
+ * and return the length of the data up to the next zero block.
+ */
+static unsigned zero_skip(struct worker *w, struct chunk *c)
+{
+	const char *buf = bufpool_addr(&w->bp, c->buf);
+	unsigned pos = c->wrote, end;
+
+	while (pos < c->got && all_zero(buf + pos, block_at(c, pos)))
+		pos += block_at(c, pos);
+	atomic_fetch_add(&w->run->bytes_done, pos - c->wrote);
+	c->wrote = pos;
+	for (end = pos; end < c->got && !all_zero(buf + end, block_at(c, end));)
+		end += block_at(c, end);
+	return end - pos;
+}
+
+/* Write what is left of c's data (--sparse=always: its next run of
+ * non-zero blocks).  Returns false when nothing is left to write. */
+static bool chunk_write(struct worker *w, struct job *j, unsigned ci)
 {
 	struct chunk *c = &j->chunk[ci];
-	struct req *r = req_get(w, j, OP_WRITE);
+	unsigned len = j->zero_holes ? zero_skip(w, c) : c->got - c->wrote;
+	struct req *r;
 
+	if (!len)
+		return false;
+	r = req_get(w, j, OP_WRITE);
 	r->fd = j->fslot >= 0 ? j->fslot + 1 : j->tfd;
 	r->fixed = j->fslot >= 0;
 	r->addr = bufpool_addr(&w->bp, c->buf) + c->wrote;
-	r->len = c->got - c->wrote;
+	r->len = len;
 	r->off = c->off + c->wrote;
 	r->buf = c->buf;
 	r->tag = (uint8_t)ci;
 	c->pending++;
 	req_submit(w, j, r);
+	return true;
 }
 
 static void chunk_idle(struct worker *w, struct job *j, unsigned ci)
@@ -1762,14 +1892,15 @@ static void copy_pump(struct worker *w, struct job *j)
 		j->nchunks++;
 		if (j->sparse && j->next_off >= j->data_end)
 			next_extent(j, plan);
+		/* --sparse=always looks at the data before writing it. */
 		if (j->data_end < plan) {
 			/* Inside a data extent that a hole follows. */
 			want = (unsigned)(j->data_end - j->next_off < chunk ?
 					  j->data_end - j->next_off : chunk);
-			link = w->eng->link_rw;
+			link = w->eng->link_rw && !j->zero_holes;
 		} else if (j->next_off + chunk <= plan) {
 			want = (unsigned)chunk;
-			link = w->eng->link_rw;
+			link = w->eng->link_rw && !j->zero_holes;
 		} else {
 			want = (unsigned)(plan - j->next_off + 1);
 			link = false;
@@ -1891,7 +2022,7 @@ static void file_finish_data(struct worker *w, struct job *j)
 
 	/* Holes are skipped, not written: a trailing one needs the size;
 	 * a file written in place may have been longer. */
-	if (((j->sparse && !j->cloned) ||
+	if ((((j->sparse || j->zero_holes) && !j->cloned) ||
 	     (j->inplace && !j->into_special && !run->cfg.attr_only)) &&
 	    ftruncate(j->tfd, (off_t)size) < 0) {
 		job_fail(w, j, errno, true, "error writing %s");
@@ -1921,6 +2052,8 @@ static void file_finish_data(struct worker *w, struct job *j)
 }
 
 /* What a read of c returned decides what comes next for the chunk. */
+static void chunk_written(struct worker *w, struct job *j, unsigned ci);
+
 static void chunk_after_read(struct worker *w, struct job *j, unsigned ci)
 {
 	struct chunk *c = &j->chunk[ci];
@@ -1940,7 +2073,8 @@ static void chunk_after_read(struct worker *w, struct job *j, unsigned ci)
 		j->changed = true;	/* more data than statx promised */
 	}
 	if (c->got > c->wrote) {
-		chunk_write(w, j, ci);
+		if (!chunk_write(w, j, ci))
+			chunk_written(w, j, ci);	/* all zeros */
 		return;
 	}
 	chunk_idle(w, j, ci);
@@ -2025,8 +2159,8 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 			}
 			if (c->wrote < c->got && !j->err) {
 				c->linked = false;
-				chunk_write(w, j, ci);
-				return;
+				if (chunk_write(w, j, ci))
+					return;
 			}
 		}
 	}
@@ -2042,11 +2176,17 @@ static void file_on_copy(struct worker *w, struct job *j, struct req *r)
 		chunk_after_read(w, j, ci);
 		return;
 	}
-	/* The write of everything read is done. */
+	chunk_written(w, j, ci);
+}
+
+/* Everything read into chunk ci is written: hash it (in file order),
+ * then continue a partial read or free it, and plan more. */
+static void chunk_written(struct worker *w, struct job *j, unsigned ci)
+{
 	if (!w->run->cfg.verify && !w->run->cfg.manifest) {
 		chunk_next(w, j, ci);
 	} else if (!chunk_hashable(j, ci)) {
-		c->hash_wait = true;	/* an earlier chunk is not done */
+		j->chunk[ci].hash_wait = true;	/* an earlier chunk is not done */
 		return;
 	} else {
 		/* Hash it, and the parked chunks that are now in order. */
@@ -2423,6 +2563,17 @@ replace:
 	return true;
 }
 
+/* Are the source and the destination the same directory entry (not only
+ * the same inode)? */
+static bool same_entry(const struct job *j)
+{
+	struct stat a, b;
+
+	return !strcmp(j->name, j->dname) && fstat(j->dir->sfd, &a) == 0 &&
+	       fstat(j->dir->dfd, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 /* After the source is known (j->stx), apply cp's rules for an existing
  * destination.  Returns false when the job is over (skipped or failed). */
 static bool check_existing(struct worker *w, struct job *j)
@@ -2430,6 +2581,7 @@ static bool check_existing(struct worker *w, struct job *j)
 	const struct copy_config *cfg = &w->run->cfg;
 	bool src_dir = S_ISDIR(j->stx.stx_mode);
 	bool dst_dir = S_ISDIR(j->dstx.stx_mode);
+	bool src_reg = S_ISREG(j->stx.stx_mode) || j->stream;
 
 	if (w->run->cfg.sync) {
 		if (j->checked)
@@ -2441,6 +2593,17 @@ static bool check_existing(struct worker *w, struct job *j)
 		return true;
 	j->checked = true;
 	if (src_dir) {
+		struct statx t;
+
+		/* --keep-directory-symlink: a symlink to a directory stands
+		 * for the directory (followed by dir_open()). */
+		if (!dst_dir && cfg->keep_dir_symlink &&
+		    S_ISLNK(j->dstx.stx_mode) &&
+		    statx(j->dir->dfd, j->dname, 0, STATX_TYPE, &t) == 0 &&
+		    S_ISDIR(t.stx_mode)) {
+			j->dst_follow = true;
+			return true;
+		}
 		if (!dst_dir) {
 			char *s = src_disp(j), *d = dst_disp(j);
 
@@ -2459,10 +2622,17 @@ static bool check_existing(struct worker *w, struct job *j)
 	if (j->dstx.stx_ino == j->stx.stx_ino &&
 	    j->dstx.stx_dev_major == j->stx.stx_dev_major &&
 	    j->dstx.stx_dev_minor == j->stx.stx_dev_minor) {
-		if (cfg->clobber == CLOBBER_NO)
+		/* cp -l: that link exists already, nothing to do. */
+		if (cfg->clobber == CLOBBER_NO || cfg->hard_link)
 			return false;
-		job_fail2(w, j, "%s and %s are the same file");
-		return false;
+		/* cp -b: the backup keeps the old data, so a file may be
+		 * copied onto another link of itself, and with -f onto its
+		 * own name (cp --force --backup f f makes f~). */
+		if (cfg->backup == BACKUP_NONE || !src_reg ||
+		    (!cfg->force && same_entry(j))) {
+			job_fail2(w, j, 0, false, "%s and %s are the same file");
+			return false;
+		}
 	}
 	if (dst_dir) {
 		job_fail(w, j, 0, true, "cannot overwrite directory %s with "
@@ -2484,12 +2654,28 @@ static bool check_existing(struct worker *w, struct job *j)
 		return false;
 	if (cfg->remove_dest)
 		return true;	/* a new file, as if the old one was gone */
-	if (S_ISREG(j->stx.stx_mode) && !S_ISREG(j->dstx.stx_mode) &&
+	if (cfg->hard_link || cfg->symbolic_link) {
+		/* cp replaces an existing entry with a link only when told
+		 * to: -f, -b, or (-l) a yes to -i. */
+		if (cfg->force || cfg->backup != BACKUP_NONE ||
+		    (cfg->hard_link && cfg->clobber == CLOBBER_ASK))
+			return true;
+		if (cfg->hard_link)
+			job_fail2(w, j, EEXIST, true,
+				  "cannot create hard link %s to %s");
+		else
+			job_fail2(w, j, EEXIST, true,
+				  "cannot create symbolic link %s to %s");
+		return false;
+	}
+	if (cfg->backup != BACKUP_NONE)
+		return true;	/* a new entry: the old one is backed up */
+	if (src_reg && !S_ISREG(j->dstx.stx_mode) &&
 	    !S_ISLNK(j->dstx.stx_mode)) {
 		j->into_special = true;	/* a FIFO or device: written into */
 		return true;
 	}
-	if (S_ISREG(j->stx.stx_mode) && S_ISREG(j->dstx.stx_mode)) {
+	if (src_reg && S_ISREG(j->dstx.stx_mode)) {
 		/* cp writes into the existing file, which keeps its mode and
 		 * owner; only when it cannot be opened for writing does -f
 		 * remove it and make a new one, with the source's mode. */
@@ -2507,20 +2693,65 @@ static bool check_existing(struct worker *w, struct job *j)
 	return true;
 }
 
+/* Is the directory fd the current directory (cp -s's rule)? */
+static bool is_cwd(int dirfd)
+{
+	struct stat a, b;
+
+	return fstat(dirfd, &a) < 0 || stat(".", &b) < 0 ||
+	       (a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+}
+
+/*
+ * cp -s: the link's target is the source's path as cp names it.  A
+ * relative one would only be right from the current directory, so, as cp,
+ * it is refused elsewhere.  Returns false after the diagnostic.
+ */
+static bool source_target(struct worker *w, struct job *j, char *target)
+{
+	char *p = src_disp(j), *d;
+	size_t n = p ? strlen(p) : 0;
+
+	if (!p || n >= w->bp.size) {
+		job_fail(w, j, p ? ENAMETOOLONG : ENOMEM, true,
+			 "cannot create symbolic link %s");
+		free(p);
+		return false;
+	}
+	memcpy(target, p, n + 1);
+	free(p);
+	if (target[0] == '/' || is_cwd(j->dir->dfd))
+		return true;
+	d = dst_disp(j);
+	log_error(0, "%s: can make relative symbolic links only in current "
+		     "directory", log_quote_min(d ? d : j->dname));
+	free(d);
+	j->err = EINVAL;
+	atomic_fetch_add(&w->run->errors, 1);
+	return false;
+}
+
 static void symlink_create(struct worker *w, struct job *j)
 {
 	struct req *r;
 	char *target = bufpool_addr(&w->bp, j->chunk[0].buf);
 	ssize_t n;
 
-	n = readlinkat(j->dir->sfd, j->name, target, w->bp.size);
-	if (n < 0 || (size_t)n >= w->bp.size) {
-		job_fail(w, j, n < 0 ? errno : ENAMETOOLONG, false,
-			 "cannot read symbolic link %s");
-		job_close(w, j);
-		return;
+	if (w->run->cfg.symbolic_link) {
+		if (!source_target(w, j, target)) {
+			job_close(w, j);
+			return;
+		}
+	} else {
+		n = readlinkat(j->dir->sfd, j->name, target, w->bp.size);
+		if (n < 0 || (size_t)n >= w->bp.size) {
+			job_fail(w, j, n < 0 ? errno : ENAMETOOLONG, false,
+				 "cannot read symbolic link %s");
+			job_close(w, j);
+			return;
+		}
+		target[n] = 0;
 	}
-	target[n] = 0;
 	j->state = J_SYMLINK;
 	r = req_get(w, j, OP_SYMLINKAT);
 	r->path = target;
@@ -2542,7 +2773,10 @@ static void job_on_symlink(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	if (r->res < 0) {
-		if (r->res != -EEXIST)
+		if (r->res != -EEXIST && w->run->cfg.symbolic_link)
+			job_fail2(w, j, -r->res, true,
+				  "cannot create symbolic link %s to %s");
+		else if (r->res != -EEXIST)
 			job_fail(w, j, -r->res, true,
 				 "cannot create symbolic link %s");
 		job_close(w, j);
@@ -2602,7 +2836,8 @@ static void dir_mkdir(struct worker *w, struct job *j)
 	}
 
 	if (j->dir->root && is_ancestor_or_self(j->dir->dfd, &j->stx)) {
-		job_fail2(w, j, "cannot copy a directory, %s, into itself, %s");
+		job_fail2(w, j, 0, false,
+			  "cannot copy a directory, %s, into itself, %s");
 		job_close(w, j);
 		return;
 	}
@@ -2669,7 +2904,8 @@ static void dir_open(struct worker *w, struct job *j)
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
 	r->path = j->dname;
-	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
+	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    (j->dst_follow ? 0 : O_NOFOLLOW);
 	r->tag = 1;
 	req_submit(w, j, r);
 }
@@ -2787,6 +3023,7 @@ static void stat_source(struct worker *w, struct job *j)
 	/* --sync looks at an existing (or would-be) copy before opening
 	 * the source: an unchanged file is never opened. */
 	if (j->dtype == DT_REG && !j->deref && !w->run->cfg.hard_link &&
+	    !w->run->cfg.symbolic_link &&
 	    !(w->run->cfg.sync &&
 	      (j->dst_exists || j->dir->dry || j->dir->ldfd >= 0))) {
 		file_open(w, j);
@@ -2802,6 +3039,12 @@ static void stat_source(struct worker *w, struct job *j)
 		req_submit(w, j, r);
 		return;
 	}
+	/* cp copies the contents of a FIFO or device named on the command
+	 * line without -r (cp /dev/null f), and inside a tree only with
+	 * --copy-contents; otherwise it makes a new node. */
+	j->stream = w->run->cfg.copy_as_regular && !w->run->cfg.hard_link &&
+		    !w->run->cfg.symbolic_link && !S_ISREG(j->stx.stx_mode) &&
+		    !S_ISDIR(j->stx.stx_mode) && !S_ISLNK(j->stx.stx_mode);
 	before = j->state;
 	if (!check_existing(w, j)) {
 		if (j->state == before)	/* not parked or linking */
@@ -2810,6 +3053,14 @@ static void stat_source(struct worker *w, struct job *j)
 	}
 	if (w->run->cfg.hard_link && !S_ISDIR(j->stx.stx_mode)) {
 		src_link(w, j);
+		return;
+	}
+	if (w->run->cfg.symbolic_link && !S_ISDIR(j->stx.stx_mode)) {
+		symlink_start(w, j);	/* to the source's path */
+		return;
+	}
+	if (j->stream) {
+		stream_open(w, j);
 		return;
 	}
 	switch (j->stx.stx_mode & S_IFMT) {

@@ -62,6 +62,13 @@ struct copy_config {
 	bool remove_dest;	/* --remove-destination */
 	bool attr_only;		/* --attributes-only: no file data */
 	bool debug;		/* --debug: how each file was copied */
+	bool symbolic_link;	/* -s: symlinks to the sources, not copies */
+	enum backup backup;	/* cp -b: back up each destination replaced */
+	const char *backup_suffix;	/* ... as NAME + this (simple) */
+	enum sparse sparse;	/* --sparse */
+	bool copy_as_regular;	/* FIFOs and devices: copy their contents
+				   (no -r, or --copy-contents) */
+	bool keep_dir_symlink;	/* --keep-directory-symlink */
 	bool require_preserve;	/* report failures to keep an attribute */
 	bool require_xattr;
 	unsigned workers;	/* 0: one per online CPU */

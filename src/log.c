@@ -156,6 +156,33 @@ out:
 	return o.len;
 }
 
+/* GNU's shell-escape style (quotef): the name as is when a shell would
+ * read it back unchanged, quoted as log_quote_buf() otherwise. */
+static size_t quote_min_buf(char *out, size_t size, const char *name)
+{
+	size_t n = strlen(name), i, k;
+	struct qout o = { out, size, 0 };
+	int saved_errno = errno;
+
+	for (i = 0; i < n; i += k) {
+		unsigned char c = (unsigned char)name[i];
+
+		k = printable_len(name + i, n - i);
+		if (!k || (k == 1 && !(c >= 'a' && c <= 'z') &&
+			   !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+			   !strchr("%+,-./:=@_^", c) &&
+			   !(i && (c == '~' || c == '#'))))
+			break;
+	}
+	errno = saved_errno;
+	if (!n || i < n)
+		return log_quote_buf(out, size, name);
+	qputs(&o, name);
+	if (o.size)
+		o.p[o.len < o.size ? o.len : o.size - 1] = 0;
+	return o.len;
+}
+
 /* Each thread's quote slots; freed by a key destructor when a worker
  * thread exits (the main thread's live until exit). */
 struct qslots {
@@ -219,6 +246,11 @@ static const char *quote_slot(size_t (*fn)(char *, size_t, const char *),
 const char *log_quote(const char *name)
 {
 	return quote_slot(log_quote_buf, name);
+}
+
+const char *log_quote_min(const char *name)
+{
+	return quote_slot(quote_min_buf, name);
 }
 
 /* Length of the valid UTF-8 sequence at s, or 0. */

@@ -30,6 +30,11 @@ const char *log_prog(void);
 #define LOG_QUOTE_SLOTS 4
 const char *log_quote(const char *name);
 
+/* Quoted only when a shell would not read it back as is (GNU's quotef,
+ * for the few messages that print names bare: "d/f: can make ...").
+ * Same slots as log_quote(). */
+const char *log_quote_min(const char *name);
+
 /* Quote into a caller-owned buffer; returns the length the quoted form
  * needs (excluding the NUL), like snprintf. */
 size_t log_quote_buf(char *out, size_t size, const char *name);

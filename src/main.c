@@ -673,6 +673,12 @@ static int run_copy(const struct opts *op)
 	cfg.remove_dest = o.remove_dest;
 	cfg.attr_only = o.attr_only;
 	cfg.debug = o.debug;
+	cfg.symbolic_link = o.symbolic_link;
+	cfg.backup = o.backup;
+	cfg.backup_suffix = o.backup_suffix;
+	cfg.sparse = o.sparse;
+	cfg.copy_as_regular = !o.recursive || o.copy_contents;
+	cfg.keep_dir_symlink = o.keep_dir_symlink;
 	cfg.fsync = o.fsync;
 	cfg.verify = o.verify;
 	set_progress(&cfg, o.progress, o.clobber == CLOBBER_ASK);

@@ -10,19 +10,16 @@
 #include "log.h"
 #include "opts.h"
 
-/*
- * Sorted by long name.  Options GNU cp has that ucp does not implement yet
- * are listed so that they are refused by name rather than reported as
- * unknown.
- */
+/* Sorted by long name. */
 const struct opt_def opts_table[] = {
 	{ "archive", 'a', ARG_NONE, OPT_ARCHIVE, 0, NULL,
 	  "same as -dR --preserve=all" },
 	{ "attributes-only", 0, ARG_NONE, OPT_ATTR_ONLY, 0, NULL,
 	  "don't copy the file data, just the attributes" },
-	{ "backup", 'b', ARG_OPTIONAL, OPT_BACKUP, OPT_UNIMPLEMENTED | OPT_SYNC_TOO, "CONTROL",
-	  "make a backup of each existing destination file (--sync: "
-	  "of each replaced or deleted file; no CONTROL)" },
+	{ "backup", 'b', ARG_OPTIONAL, OPT_BACKUP, OPT_SYNC_TOO, "CONTROL",
+	  "make a backup of each existing destination file: CONTROL is none "
+	  "(off), simple (never), existing (nil, the default) or numbered "
+	  "(t) (--sync: of each replaced or deleted file; no CONTROL)" },
 	{ "backup-dir", 0, ARG_REQUIRED, OPT_BACKUP_DIR, OPT_SYNC_ONLY, "DIR",
 	  "make backups into hierarchy based in DIR" },
 	{ "checksum", 0, ARG_NONE, OPT_CHECKSUM, OPT_SYNC_ONLY, NULL,
@@ -33,7 +30,7 @@ const struct opt_def opts_table[] = {
 	{ "context", 'Z', ARG_OPTIONAL, OPT_CONTEXT, 0, "CTX",
 	  "set SELinux security context of destination file (without "
 	  "SELinux: ignored, as by cp)" },
-	{ "copy-contents", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "copy-contents", 0, ARG_NONE, OPT_COPY_CONTENTS, 0, NULL,
 	  "copy contents of special files when recursive" },
 	{ "debug", 0, ARG_NONE, OPT_DEBUG, 0, NULL,
 	  "explain how a file is copied.  Implies -v" },
@@ -89,7 +86,7 @@ const struct opt_def opts_table[] = {
 	{ "json", 0, ARG_NONE, OPT_JSON, OPT_SYNC_TOO, NULL,
 	  "print JSON Lines records on stdout (start, file, error, progress, "
 	  "summary)" },
-	{ "keep-directory-symlink", 0, ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "keep-directory-symlink", 0, ARG_NONE, OPT_KEEP_DIR_SYMLINK, 0, NULL,
 	  "follow existing symlinks to directories" },
 	{ "link", 'l', ARG_NONE, OPT_LINK, 0, NULL,
 	  "hard link files instead of copying" },
@@ -131,15 +128,17 @@ const struct opt_def opts_table[] = {
 	  "remove each existing destination file before attempting to open it" },
 	{ "size-only", 0, ARG_NONE, OPT_SIZE_ONLY, OPT_SYNC_ONLY, NULL,
 	  "skip files that match in size" },
-	{ "sparse", 0, ARG_REQUIRED, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, "WHEN",
-	  "control creation of sparse files" },
+	{ "sparse", 0, ARG_REQUIRED, OPT_SPARSE, 0, "WHEN",
+	  "control creation of sparse files: auto (keep the source's "
+	  "holes, the default), always (also make holes of zero blocks), "
+	  "never" },
 	{ "stats", 0, ARG_NONE, OPT_STATS, OPT_SYNC_TOO, NULL,
 	  "give some file-transfer stats" },
 	{ "strip-trailing-slashes", 0, ARG_NONE, OPT_STRIP_SLASHES, 0, NULL,
 	  "remove any trailing slashes from each SOURCE argument" },
-	{ "suffix", 'S', ARG_REQUIRED, OPT_SUFFIX, OPT_UNIMPLEMENTED | OPT_SYNC_TOO, "SUFFIX",
-	  "override the usual backup suffix" },
-	{ "symbolic-link", 's', ARG_NONE, OPT_UNIMPLEMENTED_ID, OPT_UNIMPLEMENTED, NULL,
+	{ "suffix", 'S', ARG_REQUIRED, OPT_SUFFIX, OPT_SYNC_TOO, "SUFFIX",
+	  "override the usual backup suffix (implies --backup)" },
+	{ "symbolic-link", 's', ARG_NONE, OPT_SYMBOLIC_LINK, 0, NULL,
 	  "make symbolic links instead of copying" },
 	{ "sync", 0, ARG_NONE, OPT_SYNC, OPT_SYNC_ONLY, NULL,
 	  "make DEST a mirror of SRC's contents (rsync -a SRC/ DEST/)" },
@@ -215,33 +214,40 @@ static const unsigned attr_bits[] = {
 
 /*
  * GNU argmatch: arg (its first n bytes) names one of names[] exactly or by
- * a unique prefix.  Returns the index, or -1 after cp's diagnostic for
- * option `opt`, which lists the valid arguments.
+ * a unique prefix (or by several prefixes that all mean the same, vals[]
+ * giving what each name means; NULL: each its own).  Returns the index, or
+ * -1 after cp's diagnostic for `context` (e.g. "--sparse"), which lists the
+ * valid arguments, synonyms on one line.
  */
 static int argmatch(const char *arg, size_t n, const char *const *names,
-		    unsigned count, const char *opt)
+		    const int *vals, unsigned count, const char *context)
 {
 	char msg[1024], word[256];
-	int found = -1, matches = 0;
+	int found = -1;
+	bool ambiguous = false;
 	size_t len;
 
 	for (unsigned i = 0; i < count; i++) {
 		if (strlen(names[i]) == n && !strncmp(arg, names[i], n))
 			return (int)i;
-		if (!strncmp(arg, names[i], n)) {
+		if (strncmp(arg, names[i], n))
+			continue;
+		if (found < 0)
 			found = (int)i;
-			matches++;
-		}
+		else if (!vals || vals[found] != vals[i])
+			ambiguous = true;
 	}
-	if (matches == 1)
+	if (found >= 0 && !ambiguous)
 		return found;
 	snprintf(word, sizeof(word), "%.*s", (int)n, arg);
 	len = (size_t)snprintf(msg, sizeof(msg), "Valid arguments are:");
 	for (unsigned i = 0; i < count && len < sizeof(msg); i++)
 		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
-					"\n  - \u2018%s\u2019", names[i]);
-	log_usage_error("%s argument \u2018%s\u2019 for \u2018--%s\u2019\n%s",
-			matches ? "ambiguous" : "invalid", word, opt, msg);
+					i && vals && vals[i] == vals[i - 1] ?
+					", \u2018%s\u2019" : "\n  - \u2018%s\u2019",
+					names[i]);
+	log_usage_error("%s argument \u2018%s\u2019 for \u2018%s\u2019\n%s",
+			ambiguous ? "ambiguous" : "invalid", word, context, msg);
 	return -1;
 }
 
@@ -250,17 +256,22 @@ static int argmatch(const char *arg, size_t n, const char *const *names,
 static int enum_arg(const char *arg, const char *const *names, unsigned n,
 		    int def, const char *opt)
 {
-	return arg ? argmatch(arg, strlen(arg), names, n, opt) : def;
+	char context[64];
+
+	snprintf(context, sizeof(context), "--%s", opt);
+	return arg ? argmatch(arg, strlen(arg), names, NULL, n, context) : def;
 }
 
 int opts_parse_attrs(const char *list, const char *opt)
 {
 	unsigned bits = 0;
 	const char *p = list;
+	char context[64];
 
+	snprintf(context, sizeof(context), "--%s", opt);
 	for (;;) {
 		size_t n = strcspn(p, ",");
-		int i = argmatch(p, n, attr_names, 7, opt);
+		int i = argmatch(p, n, attr_names, NULL, 7, context);
 
 		if (i < 0)
 			return -1;
@@ -498,11 +509,45 @@ static int sync_check(struct opts *o)
 	return 0;
 }
 
+/*
+ * cp's backups: CONTROL from --backup=CONTROL, else $VERSION_CONTROL,
+ * else "existing"; the suffix from -S, else $SIMPLE_BACKUP_SUFFIX, else
+ * "~" (also for one that is empty or has a '/', as GNU's backupfile.c).
+ * 0, or -1 after the diagnostic.
+ */
+static int cp_backup(struct opts *o, const char *ctl)
+{
+	static const char *const names[] = { "none", "off", "simple", "never",
+					     "existing", "nil", "numbered",
+					     "t" };
+	static const int vals[] = { BACKUP_NONE, BACKUP_NONE, BACKUP_SIMPLE,
+				    BACKUP_SIMPLE, BACKUP_EXISTING,
+				    BACKUP_EXISTING, BACKUP_NUMBERED,
+				    BACKUP_NUMBERED };
+	const char *env = getenv("VERSION_CONTROL");
+	const char *sfx = o->backup_suffix ? o->backup_suffix :
+			  getenv("SIMPLE_BACKUP_SUFFIX");
+	int i;
+
+	o->backup = BACKUP_EXISTING;
+	if (ctl || (env && *env)) {
+		i = argmatch(ctl ? ctl : env, strlen(ctl ? ctl : env), names,
+			     vals, 8, ctl ? "backup type" : "$VERSION_CONTROL");
+		if (i < 0)
+			return -1;
+		o->backup = (enum backup)vals[i];
+	}
+	o->backup_suffix = sfx && *sfx && !strchr(sfx, '/') ? sfx : "~";
+	return 0;
+}
+
 int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 {
 	struct option lo[sizeof(opts_table) / sizeof(opts_table[0]) + 1];
 	char so[2 * sizeof(opts_table) / sizeof(opts_table[0]) + 2];
 	int c;
+	const char *backup_ctl = NULL;	/* cp's --backup=CONTROL */
+	bool make_backups = false;
 
 	bool seen[sizeof(opts_table) / sizeof(opts_table[0])] = { false };
 
@@ -516,7 +561,6 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		const struct opt_def *d;
-		char name[64];
 
 		if (c == '?' || c == ':') {
 			const char *arg = argv[optind - 1];
@@ -543,15 +587,7 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			return 1;
 		}
 		seen[d - opts_table] = true;
-		if ((d->flags & OPT_UNIMPLEMENTED) &&
-		    !(d->flags & OPT_SYNC_TOO)) {
-			opt_name(name, sizeof(name), d);
-			log_usage_error("option %s is not implemented in this "
-					"version of ucp", name);
-			*exit_now = true;
-			return 1;
-		}
-		if (d->id >= OPT_SYNC && d->id < OPT_UNIMPLEMENTED_ID &&
+		if (d->id >= OPT_SYNC && d->id < OPT_END &&
 		    parse_sync(o, d, optarg) < 0)
 			goto bad;
 		switch (d->id) {
@@ -641,6 +677,37 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 		case OPT_ATTR_ONLY:
 			o->attr_only = true;
 			break;
+		case OPT_SYMBOLIC_LINK:
+			o->symbolic_link = true;
+			break;
+		case OPT_BACKUP:
+			make_backups = true;
+			if (optarg)
+				backup_ctl = optarg;
+			break;
+		case OPT_SUFFIX:	/* cp: -S implies -b */
+			make_backups = true;
+			o->backup_suffix = optarg;
+			break;
+		case OPT_SPARSE: {
+			static const char *const when[] = { "never", "auto",
+							    "always" };
+			static const int val[] = { SPARSE_NEVER, SPARSE_AUTO,
+						   SPARSE_ALWAYS };
+			int i = argmatch(optarg, strlen(optarg), when, NULL, 3,
+					 "--sparse");
+
+			if (i < 0)
+				goto bad;
+			o->sparse = (enum sparse)val[i];
+			break;
+		}
+		case OPT_COPY_CONTENTS:
+			o->copy_contents = true;
+			break;
+		case OPT_KEEP_DIR_SYMLINK:
+			o->keep_dir_symlink = true;
+			break;
 		case OPT_PARENTS:
 			o->parents = true;
 			break;
@@ -726,13 +793,24 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 			log_usage_error("option %s requires --sync", name);
 			goto bad;
 		}
-		if (!o->sync.on && (d->flags & OPT_UNIMPLEMENTED)) {
-			log_usage_error("option %s is not implemented in this "
-					"version of ucp", name);
-			goto bad;
-		}
 	}
 	if (o->sync.on && sync_check(o) < 0)
+		goto bad;
+	/* In cp's order. */
+	if (o->hard_link && o->symbolic_link) {
+		log_usage_error("cannot make both hard and symbolic links");
+		goto bad;
+	}
+	if (!o->sync.on && make_backups && o->clobber == CLOBBER_NO) {
+		log_usage_error("options --backup and --no-clobber are mutually "
+				"exclusive");
+		goto bad;
+	}
+	if (o->reflink == REFLINK_ALWAYS && o->sparse != SPARSE_AUTO) {
+		log_usage_error("--reflink can be used only with --sparse=auto");
+		goto bad;
+	}
+	if (!o->sync.on && make_backups && cp_backup(o, backup_ctl) < 0)
 		goto bad;
 	if (o->preserve & PRESERVE_CONTEXT) {
 		log_error(0, "cannot preserve security context without an "
@@ -776,10 +854,7 @@ static void help_option(const struct opt_def *d)
 			 d->arg == ARG_REQUIRED ? "=" : "",
 			 d->argname && d->arg != ARG_NONE ? d->argname : "",
 			 d->arg == ARG_OPTIONAL ? "]" : "");
-	printf("%-30s %s%s\n", left,
-	       (d->flags & OPT_UNIMPLEMENTED) && !(d->flags & OPT_SYNC_ONLY) ?
-		       "* " : "",
-	       d->help);
+	printf("%-30s %s\n", left, d->help);
 }
 
 void opts_help(void)
@@ -791,8 +866,7 @@ void opts_help(void)
 	       "  or:  %s [OPTION]... -t DIRECTORY SOURCE...\n"
 	       "  or:  %s --sync [OPTION]... SRC... DEST\n"
 	       "Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY,\n"
-	       "with an io_uring engine.  Options marked * are not implemented "
-	       "yet.\n\n", p, p, p, p);
+	       "with an io_uring engine.\n\n", p, p, p, p);
 	for (unsigned i = 0; i < opts_count; i++)
 		if (!(opts_table[i].flags & (OPT_HIDDEN | OPT_SYNC_ONLY)))
 			help_option(&opts_table[i]);

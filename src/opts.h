@@ -4,9 +4,7 @@
  * One sorted table (opts_table) describes every option: its spellings,
  * whether it takes an argument, its help text, and whether it is
  * implemented yet.  Parsing, --help, and the tests that check the man page
- * and the shell completions all read this table.  An option that GNU cp has
- * but ucp does not implement yet is in the table with OPT_UNIMPLEMENTED and
- * is refused with a clear message, never silently ignored.
+ * and the shell completions all read this table.
  */
 #ifndef UCP_OPTS_H
 #define UCP_OPTS_H
@@ -36,6 +34,10 @@ enum opt_id {
 	OPT_PARENTS,
 	OPT_ATTR_ONLY,
 	OPT_DEBUG,
+	OPT_SYMBOLIC_LINK,	/* -s */
+	OPT_SPARSE,
+	OPT_COPY_CONTENTS,
+	OPT_KEEP_DIR_SYMLINK,
 	OPT_UPDATE,
 	OPT_HELP,
 	OPT_INTERACTIVE,
@@ -82,12 +84,11 @@ enum opt_id {
 	OPT_PROGRESS,
 	OPT_JSON,
 	OPT_VERIFY,
-	OPT_UNIMPLEMENTED_ID,	/* any option that is refused for now */
+	OPT_END,		/* parse_sync() takes OPT_SYNC up to here */
 };
 
 enum opt_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
 
-#define OPT_UNIMPLEMENTED 0x1	/* known, refused until implemented */
 #define OPT_HIDDEN 0x2		/* not in --help */
 #define OPT_SYNC_ONLY 0x4	/* valid only with --sync */
 #define OPT_SYNC_TOO 0x8	/* a cp option also valid with --sync */
@@ -122,12 +123,17 @@ enum {
 /* --reflink: clone the data (FICLONE) where the filesystem can. */
 enum reflink { REFLINK_AUTO, REFLINK_ALWAYS, REFLINK_NEVER };
 
-/* OPT_UNIMPLEMENTED applies to cp use: an option implemented for --sync
- * only (--backup) is refused without it. */
-
 /* Which symlinks in SOURCE are followed (-P, -L, -H); UNSET: cp's
  * default, which is to follow command-line links unless -r. */
 enum deref { DEREF_UNSET, DEREF_NEVER, DEREF_CMDLINE, DEREF_ALWAYS };
+
+/* cp's --backup=CONTROL (VERSION_CONTROL): none, simple NAME~, numbered
+ * NAME.~N~, or numbered where numbered backups exist already. */
+enum backup { BACKUP_NONE, BACKUP_SIMPLE, BACKUP_EXISTING, BACKUP_NUMBERED };
+
+/* --sparse=WHEN: keep the source's holes (auto), also make holes of zero
+ * blocks (always), or write every byte (never). */
+enum sparse { SPARSE_AUTO, SPARSE_ALWAYS, SPARSE_NEVER };
 
 /* --update: which existing destinations are replaced. */
 enum update { UPDATE_ALL, UPDATE_NONE, UPDATE_NONE_FAIL, UPDATE_OLDER };
@@ -190,6 +196,12 @@ struct opts {
 	bool parents;		/* --parents */
 	bool attr_only;		/* --attributes-only */
 	bool debug;		/* --debug */
+	bool symbolic_link;	/* -s */
+	enum backup backup;	/* cp's -b, --backup=CONTROL, -S */
+	const char *backup_suffix;	/* -S, SIMPLE_BACKUP_SUFFIX, "~" */
+	enum sparse sparse;
+	bool copy_contents;	/* --copy-contents */
+	bool keep_dir_symlink;	/* --keep-directory-symlink */
 	bool fsync;		/* --fsync */
 	bool verify;		/* --verify */
 	const char *checksum_file;	/* --checksum-file */

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "hash.h"
 
+#include "backup.h"
+#include "hash.h"
 #include "log.h"
 #include "pathbuf.h"
 #include "sync.h"
@@ -781,20 +782,7 @@ int sync_backup(struct sync_state *st, int ddirfd, const char *name,
 		close(bfd);
 		return ENAMETOOLONG;
 	}
-	if (!move) {
-		/* A hard link keeps the old data under the backup name while
-		 * the original name still holds it until the rename. */
-		unlinkat(bfd, bname, 0);
-		if (linkat(ddirfd, name, bfd, bname, 0) == 0)
-			goto out;
-		if (errno != EXDEV && errno != EPERM && errno != EMLINK) {
-			err = errno;
-			goto out;
-		}
-	}
-	if (renameat(ddirfd, name, bfd, bname) < 0)
-		err = errno;
-out:
+	err = backup_make(ddirfd, name, bfd, bname, !move);
 	close(bfd);
 	return err;
 }

@@ -1,6 +1,8 @@
 # options: -H, -l, -x, -u, --remove-destination, --strip-trailing-slashes,
-# -Z/--context and --update=WHEN give what GNU cp gives on the same input
-# (trees, inode sharing, stdout, stderr, exit status).
+# -Z/--context, --update=WHEN, -rs, --copy-contents give what GNU cp gives
+# on the same input (trees, inode sharing, stdout, stderr, exit status);
+# --keep-directory-symlink and --debug, which cp 9.1 lacks, what cp's
+# documentation says.
 . "$(dirname "$0")/../lib/common.sh"
 cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
 
@@ -106,6 +108,39 @@ if [ "$(id -u)" = 0 ]; then
 		[ -e "$T/m/u/mnt/inner" ] && fail "-x crossed the mount point"
 	fi
 fi
+# -rs with absolute sources: links to each source file, as cp makes them.
+rm -rf "$T/a" "$T/b"; mkdir "$T/a" "$T/b"; fixture "$T/a"
+cp -rs "$T/a/s" "$T/a/sl-cp" || fail "cp -rs"
+"$UCP" -rs "$T/a/s" "$T/a/sl-ucp" || fail "ucp -rs: exit $?"
+same_tree --mode "$T/a/sl-cp" "$T/a/sl-ucp" || fail "-rs: trees differ from cp's"
+[ "$(readlink "$T/a/sl-ucp/d/g")" = "$T/a/s/d/g" ] || fail "-rs: link target $(readlink "$T/a/sl-ucp/d/g")"
+
+# --copy-contents: a FIFO in a tree is read (a writer feeds it) into a
+# regular file, as cp does; without it, a FIFO is made and nothing waits.
+for tool in cp "$UCP"; do
+	rm -rf "$T/cc"; mkdir -p "$T/cc/s"; mkfifo "$T/cc/s/p"; printf 'f\n' >"$T/cc/s/f"
+	(sleep 0.2; printf 'through the pipe\n' >"$T/cc/s/p") &
+	timeout 10 "$tool" -r --copy-contents "$T/cc/s" "$T/cc/d" || fail "$tool --copy-contents: exit $?"
+	wait
+	[ -f "$T/cc/d/p" ] && [ "$(cat "$T/cc/d/p")" = "through the pipe" ] ||
+		fail "$tool --copy-contents: $(ls -l "$T/cc/d")"
+	timeout 10 "$tool" -r "$T/cc/s" "$T/cc/e" || fail "$tool -r with a FIFO: exit $?"
+	[ -p "$T/cc/e/p" ] || fail "$tool -r did not make a FIFO"
+done
+
+# --keep-directory-symlink (cp 9.1 has none): a symlink to a directory at
+# a destination directory's name is followed and the copy merges into
+# its target; without the option it is refused as a non-directory.
+rm -rf "$T/k"; mkdir -p "$T/k/s/d" "$T/k/real" "$T/k/out"
+printf 'g\n' >"$T/k/s/d/g"
+ln -s ../real "$T/k/out/d"
+"$UCP" -r "$T/k/s/d" "$T/k/out" 2>"$T/err" && fail "a directory copied onto a symlink"
+grep -q "cannot overwrite non-directory '$T/k/out/d' with directory" "$T/err" ||
+	fail "without --keep-directory-symlink: $(cat "$T/err")"
+"$UCP" -r --keep-directory-symlink "$T/k/s/d" "$T/k/out" || fail "--keep-directory-symlink: exit $?"
+[ -L "$T/k/out/d" ] && [ "$(cat "$T/k/real/g" 2>/dev/null)" = g ] ||
+	fail "--keep-directory-symlink did not copy into the link's directory"
+
 # --debug (GNU cp 9.1 here has none to compare with): -v's line, then how
 # the data got there, in cp 9.2's words plus the method; nothing for a
 # hard link.

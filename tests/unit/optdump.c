@@ -5,8 +5,8 @@
  *	LONG SHORT ARG FLAGS
  *
  * LONG is the long name or "-", SHORT the letter or "-", ARG one of none,
- * required, optional, FLAGS a comma list (implemented, unimplemented,
- * hidden, sync-only, sync-too) naming how the option may be used.
+ * required, optional, FLAGS a comma list (implemented, hidden,
+ * sync-only, sync-too) naming how the option may be used.
  */
 #include <stdio.h>
 
@@ -21,8 +21,7 @@ int main(void)
 
 		printf("%s %c %s %s%s%s%s\n", d->longname ? d->longname : "-",
 		       d->shortname ? d->shortname : '-', args[d->arg],
-		       d->flags & OPT_UNIMPLEMENTED ? "unimplemented" :
-						      "implemented",
+		       "implemented",
 		       d->flags & OPT_HIDDEN ? ",hidden" : "",
 		       d->flags & OPT_SYNC_ONLY ? ",sync-only" : "",
 		       d->flags & OPT_SYNC_TOO ? ",sync-too" : "");

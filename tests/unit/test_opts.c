@@ -1,5 +1,6 @@
 /* test_opts - the option table parses cp's spellings and refuses the rest. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -51,8 +52,8 @@ int main(void)
 
 	ret = parse(&o, &ex, 2, "--bogus");
 	ok(ret == 1 && ex, "unknown option refused");
-	ret = parse(&o, &ex, 2, "--copy-contents");
-	ok(ret == 1 && ex, "unimplemented --copy-contents refused");
+	ret = parse(&o, &ex, 3, "--copy-contents", "x");
+	ok(!ret && o.copy_contents, "--copy-contents");
 	ret = parse(&o, &ex, 4, "--parents", "a", "b");
 	ok(!ret && o.parents, "--parents");
 	ret = parse(&o, &ex, 3, "-r", "x");
@@ -63,8 +64,14 @@ int main(void)
 	ok(!ret && o.deref == DEREF_ALWAYS, "no -r: symlinks followed");
 	ret = parse(&o, &ex, 3, "-rH", "x");
 	ok(!ret && o.deref == DEREF_CMDLINE, "-H");
-	ret = parse(&o, &ex, 2, "--sparse=always");
-	ok(ret == 1 && ex, "unimplemented --sparse refused");
+	ret = parse(&o, &ex, 3, "--sparse=al", "x");
+	ok(!ret && o.sparse == SPARSE_ALWAYS, "--sparse=al");
+	ret = parse(&o, &ex, 3, "--sparse=a", "x");
+	ok(ret == 1 && ex, "--sparse=a is ambiguous");
+	ret = parse(&o, &ex, 4, "--reflink", "--sparse=never", "x");
+	ok(ret == 1 && ex, "--reflink=always needs --sparse=auto");
+	ret = parse(&o, &ex, 3, "-sl", "x");
+	ok(ret == 1 && ex, "-s with -l refused");
 
 	ret = parse(&o, &ex, 4, "--delete", "a", "b");
 	ok(ret == 1 && ex, "--delete without --sync refused");
@@ -82,8 +89,38 @@ int main(void)
 	ok(ret == 1 && ex, "--files-from with --delete refused");
 	ret = parse(&o, &ex, 5, "--sync", "-b", "a", "b");
 	ok(!ret && o.sync.backup, "-b with --sync");
+	unsetenv("VERSION_CONTROL");
+	unsetenv("SIMPLE_BACKUP_SUFFIX");
 	ret = parse(&o, &ex, 4, "-b", "a", "b");
-	ok(ret == 1 && ex, "-b without --sync still refused");
+	ok(!ret && o.backup == BACKUP_EXISTING && !strcmp(o.backup_suffix, "~"),
+	   "-b: existing, ~");
+	ret = parse(&o, &ex, 4, "--backup=t", "a", "b");
+	ok(!ret && o.backup == BACKUP_NUMBERED, "--backup=t is numbered");
+	ret = parse(&o, &ex, 4, "--backup=n", "a", "b");
+	ok(ret == 1 && ex, "--backup=n is ambiguous");
+	ret = parse(&o, &ex, 4, "--backup=nu", "a", "b");
+	ok(!ret && o.backup == BACKUP_NUMBERED, "--backup=nu");
+	ret = parse(&o, &ex, 5, "-S", ".bak", "a", "b");
+	ok(!ret && o.backup == BACKUP_EXISTING && !strcmp(o.backup_suffix, ".bak"),
+	   "-S implies -b");
+	ret = parse(&o, &ex, 5, "-S", "x/y", "a", "b");
+	ok(!ret && !strcmp(o.backup_suffix, "~"), "a suffix with / is ~");
+	setenv("VERSION_CONTROL", "never", 1);
+	setenv("SIMPLE_BACKUP_SUFFIX", ".old", 1);
+	ret = parse(&o, &ex, 4, "-b", "a", "b");
+	ok(!ret && o.backup == BACKUP_SIMPLE && !strcmp(o.backup_suffix, ".old"),
+	   "VERSION_CONTROL, SIMPLE_BACKUP_SUFFIX");
+	ret = parse(&o, &ex, 4, "--backup=off", "a", "b");
+	ok(!ret && o.backup == BACKUP_NONE, "--backup=CONTROL beats the env");
+	setenv("VERSION_CONTROL", "bogus", 1);
+	ret = parse(&o, &ex, 4, "-b", "a", "b");
+	ok(ret == 1 && ex, "bad VERSION_CONTROL refused with -b");
+	ret = parse(&o, &ex, 3, "a", "b");
+	ok(!ret && o.backup == BACKUP_NONE, "... and ignored without");
+	unsetenv("VERSION_CONTROL");
+	unsetenv("SIMPLE_BACKUP_SUFFIX");
+	ret = parse(&o, &ex, 5, "-b", "-n", "a", "b");
+	ok(ret == 1 && ex, "-b with -n refused");
 
 	ret = parse(&o, &ex, 3, "-a", "x");
 	ok(!ret && o.recursive && o.deref == DEREF_NEVER &&
