@@ -121,7 +121,7 @@ DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
 	rsync attr acl python3 time xfsprogs btrfs-progs e2fsprogs mandoc man-db \
 	debhelper lintian blhc rpm cpio makepkg pacman-package-manager \
 	libarchive-tools fakeroot \
-	bash-completion zsh fish strace xxhash
+	bash-completion zsh fish strace xxhash libcap2-bin
 
 # Never strips (distributions split debug symbols themselves).
 install: ucp

@@ -1,6 +1,7 @@
 # preserve: -p, -a, -d, -P, --preserve[=LIST] and --no-preserve keep what
 # GNU cp keeps: modes (set-id included), owners, times to the nanosecond,
-# hard-link groups, xattrs, symlinks; compared with cp's own result.
+# hard-link groups, xattrs, POSIX ACLs, file capabilities, symlinks,
+# FIFOs, sockets and (as root) device nodes; compared with cp's own result.
 . "$(dirname "$0")/../lib/common.sh"
 cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
 S=$T/src
@@ -25,7 +26,17 @@ setfattr -n user.note -v hello "$S/a/f" 2>/dev/null || xattrs=0
 if [ "$(id -u)" = 0 ]; then
 	chown 65534:65534 "$S/a/deep/x" "$S/b"
 	chown -h 65534:65534 "$S/a/sym"
+	mknod "$S/null" c 1 3 && mknod "$S/b/blk" b 7 250 || fail "mknod"
 fi
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$S/sock"
+# POSIX ACLs (access, and a directory's default) and, as root, a file
+# capability: both are xattrs, kept by -a and --preserve=xattr.
+acl=0
+command -v setfacl >/dev/null && setfacl -m u:65534:rw,m::rw "$S/a/f" &&
+	setfacl -d -m g:65534:rx "$S/a/deep" && acl=1
+cap=0
+[ "$(id -u)" = 0 ] && command -v setcap >/dev/null &&
+	setcap cap_net_raw,cap_net_bind_service+ep "$S/a/deep/x" && cap=1
 touch -d '2001-02-03 04:05:06.123456789' "$S/a/f" "$S/a/deep/x" "$S/fifo"
 touch -h -d '2002-03-04 05:06:07.5' "$S/a/sym"
 touch -d '2003-04-05 06:07:08.25' "$S/a/deep" "$S/a" "$S/b" "$S/ro"
@@ -55,6 +66,32 @@ compare "--mode --times --links" -a --no-preserve=ownership
 compare "--mode --owner --links $opt_x" -a --no-preserve=timestamps
 compare "--mode" -rP
 compare "--mode" -rd
+# The ACLs and the capability by name, as getfacl and getcap show them.
+rm -rf "$T/u" && "$UCP" -a "$S" "$T/u"
+if [ $acl = 1 ]; then
+	for f in a/f a/deep; do
+		[ "$(cd "$S" && getfacl -p "$f")" = "$(cd "$T/u" && getfacl -p "$f")" ] ||
+			fail "-a: ACL of $f differs: $(cd "$T/u" && getfacl -p "$f")"
+	done
+	getfacl -pn "$T/u/a/f" | grep -q '^user:65534:rw-' || fail "-a: ACL entry lost"
+else
+	echo "note: setfacl unavailable here; ACL checks not run"
+fi
+if [ $cap = 1 ]; then
+	[ "$(getcap "$T/u/a/deep/x" | sed 's/^[^ ]* //')" = "$(getcap "$S/a/deep/x" | sed 's/^[^ ]* //')" ] ||
+		fail "-a: capability not kept: '$(getcap "$T/u/a/deep/x")'"
+	[ "$(stat -c %u:%g "$T/u/a/deep/x")" = 65534:65534 ] || fail "-a: owner of the file with a capability"
+	rm -rf "$T/u2" && "$UCP" -r --preserve=mode "$S" "$T/u2"
+	[ -z "$(getcap "$T/u2/a/deep/x")" ] || fail "capability kept without --preserve=xattr"
+else
+	echo "note: not root or no setcap; capability checks not run"
+fi
+if [ "$(id -u)" = 0 ]; then
+	[ "$(stat -c '%F %t:%T' "$T/u/null")" = "character special file 1:3" ] &&
+		[ "$(stat -c '%F %t:%T' "$T/u/b/blk")" = "block special file 7:fa" ] ||
+		fail "-a: device nodes: $(stat -c '%n %F %t:%T' "$T/u/null" "$T/u/b/blk")"
+fi
+[ -S "$T/u/sock" ] || fail "-a: socket not recreated"
 # Times really are kept (not just equal by accident): the copy's mtime is
 # the source's, to the nanosecond.
 rm -rf "$T/u" && "$UCP" -a "$S" "$T/u"
