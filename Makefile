@@ -56,15 +56,16 @@ UCP_LDFLAGS += -fsanitize=address,undefined
 endif
 
 SRCS = src/main.c src/opts.c src/log.c src/copy.c src/engine.c \
-	src/engine_ring.c src/engine_sync.c src/bufpool.c src/pathbuf.c \
-	src/meta.c src/sync.c src/filter.c src/hash.c src/json.c \
-	src/backup.c
+	src/engine_ring.c src/engine_sync.c src/engine_threads.c \
+	src/bufpool.c src/pathbuf.c src/meta.c src/sync.c src/filter.c \
+	src/hash.c src/json.c src/backup.c
 OBJS = $(SRCS:.c=.o)
 HDRS = $(wildcard src/*.h)
 
 UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
 	tests/unit/test_pathbuf tests/unit/test_engine_sync \
-	tests/unit/test_engine_ring tests/unit/test_filter
+	tests/unit/test_engine_ring tests/unit/test_engine_threads \
+	tests/unit/test_filter
 # Not a test: prints the option table for tests/pkg/docs.sh.
 TEST_TOOLS = tests/unit/optdump
 UNIT_DEPS_optdump = src/opts.o src/log.o src/pathbuf.o src/filter.o src/json.o
@@ -72,9 +73,11 @@ UNIT_DEPS_test_filter = src/filter.o
 UNIT_DEPS_test_log = src/log.o src/pathbuf.o src/json.o
 UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o src/filter.o src/json.o
 UNIT_DEPS_test_pathbuf = src/pathbuf.o
-ENGINE_OBJS = src/engine.o src/engine_ring.o src/engine_sync.o src/bufpool.o
+ENGINE_OBJS = src/engine.o src/engine_ring.o src/engine_sync.o \
+	src/engine_threads.o src/bufpool.o
 UNIT_DEPS_test_engine_sync = $(ENGINE_OBJS)
 UNIT_DEPS_test_engine_ring = $(ENGINE_OBJS)
+UNIT_DEPS_test_engine_threads = $(ENGINE_OBJS)
 
 all: ucp
 

@@ -31,7 +31,8 @@ const char *engine_op_name(enum req_op op)
 }
 
 /*
- * UCP_ENGINE=ring|sync selects the engine (tests run the suite under both).
+ * UCP_ENGINE=ring|sync|threads selects the engine (tests run the suite
+ * under each; threads, with UCP_THREADS of them, is there to be measured).
  * UCP_RING_DISABLE=a,b,... turns off ring features one by one, so tests can
  * prove each has a working fallback: "regbuf" (registered buffers), "link"
  * (linked SQEs), "defer" (SINGLE_ISSUER/DEFER_TASKRUN), "fixed" (fixed
@@ -45,6 +46,11 @@ void engine_policy_init(void)
 
 	if (e && !strcmp(e, "sync"))
 		engine_policy.force_sync = true;
+	if (e && !strcmp(e, "threads")) {
+		const char *n = getenv("UCP_THREADS");
+
+		engine_policy.threads = n && atoi(n) > 0 ? (unsigned)atoi(n) : 4;
+	}
 	/*
 	 * Fixed files are opt-in.  Measured on the bench's large tree (4 x
 	 * 512 MiB, ext4, 5 interleaved runs, command + sync, ratio to cp -r):
@@ -80,6 +86,8 @@ int engine_create(struct engine **out, const struct engine_config *cfg,
 	int ret;
 
 	*fell_back = 0;
+	if (engine_policy.threads)
+		return engine_threads_create(out, cfg, engine_policy.threads);
 	if (!engine_policy.force_sync) {
 		ret = engine_ring_create(out, cfg);
 		if (!ret)
@@ -147,6 +155,14 @@ int engine_exec_sync(struct req *r)
 		return -EINVAL;
 	}
 	return ret < 0 ? -errno : ret;
+}
+
+bool engine_breaks_chain(const struct req *r)
+{
+	if (r->res < 0)
+		return true;
+	return (r->op == OP_READ || r->op == OP_WRITE) &&
+	       (unsigned)r->res != r->len;
 }
 
 void req_list_push(struct req_list *l, struct req *r)

@@ -7,8 +7,10 @@
  * non-negative count or a negative errno, as io_uring reports it), to the
  * completion callback given to engine_run().  Two engines implement this:
  *
- *   ring  io_uring: each req becomes an SQE whose user_data is the req.
- *   sync  plain syscalls, executed when queued, completed on the next run.
+ *   ring     io_uring: each req becomes an SQE whose user_data is the req.
+ *   sync     plain syscalls, executed when queued, completed on the next run.
+ *   threads  a pool of threads running plain blocking syscalls (a chain of
+ *            linked reqs per thread at a time), for comparison.
  *
  * Link semantics are the same in both: a req queued with link=1 chains the
  * next queued req to it; if a req in a chain fails, or a READ/WRITE returns
@@ -115,6 +117,7 @@ struct engine {
  * UCP_RING_DISABLE; see engine.c). */
 struct engine_policy {
 	bool force_sync;	/* UCP_ENGINE=sync */
+	unsigned threads;	/* UCP_ENGINE=threads: this many (UCP_THREADS) */
 	bool no_regbuf;		/* don't register buffers */
 	bool no_link;		/* the copy logic must not link reqs: it
 				   waits for each read before its write */
@@ -138,6 +141,12 @@ int engine_create(struct engine **out, const struct engine_config *cfg,
 
 int engine_ring_create(struct engine **out, const struct engine_config *cfg);
 int engine_sync_create(struct engine **out, const struct engine_config *cfg);
+int engine_threads_create(struct engine **out, const struct engine_config *cfg,
+			  unsigned nthreads);
+
+/* Does r's result cancel the rest of its chain (failed, or a short READ
+ * or WRITE)?  For the engines that emulate io_uring's links. */
+bool engine_breaks_chain(const struct req *r);
 
 /* Run one req as a plain syscall; returns what io_uring would put in res. */
 int engine_exec_sync(struct req *r);

@@ -19,15 +19,6 @@ struct sync_engine {
 	bool in_chain;			/* the previous req had link set */
 };
 
-/* Did r fail in the sense that cancels the rest of its chain? */
-static bool breaks_chain(const struct req *r)
-{
-	if (r->res < 0)
-		return true;
-	return (r->op == OP_READ || r->op == OP_WRITE) &&
-	       (unsigned)r->res != r->len;
-}
-
 static int sync_queue(struct engine *e, struct req *r)
 {
 	struct sync_engine *s = (struct sync_engine *)e;
@@ -40,7 +31,7 @@ static int sync_queue(struct engine *e, struct req *r)
 	if (link) {
 		if (!s->in_chain)
 			s->chain_broken = false;
-		s->chain_broken = s->chain_broken || breaks_chain(r);
+		s->chain_broken = s->chain_broken || engine_breaks_chain(r);
 	} else {
 		s->chain_broken = false;
 	}

@@ -4,7 +4,8 @@
 # usage: tests/run.sh [NAME...]    (names filter: unit/test_log, e2e/cli, ...)
 #
 # Runs the unit test programs (tests/unit/test_*) once, every end-to-end
-# test (tests/e2e/*.sh) under both engines (UCP_ENGINE=ring, then sync), and
+# test (tests/e2e/*.sh) under both engines (UCP_ENGINE=ring, then sync; a
+# test with a "# engines: ... threads" line also under the thread pool), and
 # the packaging tests (tests/pkg/*.sh: man page, completions, install,
 # packages) once.
 # Each test exits 0 (pass), 77 (skip, with a "SKIP: reason" line) or
@@ -59,7 +60,11 @@ done
 for t in tests/e2e/*.sh; do
 	name=e2e/$(basename "$t" .sh)
 	wanted "$name" || continue
-	for eng in ring sync; do
+	engines="ring sync"
+	# Tests that exercise the data path say so, and run under the
+	# thread-pool engine (kept to be measured against the ring) too.
+	grep -q '^# engines: .*threads' "$t" && engines+=" threads"
+	for eng in $engines; do
 		run_one "$name [$eng]" env UCP_ENGINE=$eng bash "$t"
 	done
 done

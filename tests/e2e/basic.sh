@@ -1,4 +1,5 @@
 # basic: a tree of every file kind and boundary size copies exactly.
+# engines: ring sync threads
 . "$(dirname "$0")/../lib/common.sh"
 B=$((128 * 1024))	# the default request size (copy.c)
 S=$T/src

@@ -1,4 +1,5 @@
 # many: 10,000 small files in 100 directories and one directory of 3,000.
+# engines: ring sync threads
 . "$(dirname "$0")/../lib/common.sh"
 S=$T/src
 python3 - "$S" <<'PY'

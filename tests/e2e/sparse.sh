@@ -2,6 +2,7 @@
 # head, middle and tail holes, an all-hole file; contents equal, and the
 # copy allocates no more than the source.  --sparse=always and =never
 # allocate what GNU cp's copies allocate.
+# engines: ring sync threads
 . "$(dirname "$0")/../lib/common.sh"
 S=$T/src
 mkdir "$S"

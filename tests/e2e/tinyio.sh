@@ -1,5 +1,6 @@
 # tinyio: tiny requests and reads planned past EOF force every short-read,
 # cancelled-link and partial-write path; the copy must stay exact.
+# engines: ring sync threads
 . "$(dirname "$0")/../lib/common.sh"
 S=$T/src
 mkdir -p "$S/d"

@@ -6,6 +6,7 @@
 # the other files complete, no temp is left, and the exit status says so,
 # in cp use (1) and with --sync (23).  --fsync flushes every file and every
 # destination directory.
+# engines: ring sync threads
 . "$(dirname "$0")/../lib/common.sh"
 S=$T/src
 mkdir -p "$S/d/e"
