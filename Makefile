@@ -7,6 +7,9 @@
 # make deps            install build and test dependencies (Debian/Ubuntu)
 # make install         PREFIX, DESTDIR, BINDIR, MANDIR and the completion
 #                      directories (BASHCOMPDIR, ZSHCOMPDIR, FISHCOMPDIR)
+# make bench           ucp against cp, rsync and tar: about a minute
+#                      (BENCH=full: the documented figures; BENCH_DIR: where;
+#                      BENCH_ARGS: more options, see bench/run.py --help)
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
@@ -107,6 +110,13 @@ endif
 check: ucp $(UNIT_TESTS) $(TEST_TOOLS)
 	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
 
+# The benchmark (not a test: it measures, it asserts nothing but that each
+# copy is right).  Results in $(BENCH_DIR)/results: table.md, chart.png.
+BENCH ?= quick
+BENCH_DIR ?= /var/tmp/ucp-bench
+bench: ucp
+	python3 bench/run.py --$(BENCH) --dir $(BENCH_DIR) --ucp ./ucp $(BENCH_ARGS)
+
 deps:
 	@if command -v apt-get >/dev/null; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
@@ -124,7 +134,7 @@ DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
 	rsync attr acl python3 time xfsprogs btrfs-progs e2fsprogs mandoc man-db \
 	debhelper lintian blhc rpm cpio makepkg pacman-package-manager \
 	libarchive-tools fakeroot \
-	bash-completion zsh fish strace xxhash libcap2-bin
+	bash-completion zsh fish strace xxhash libcap2-bin gnuplot-nox
 
 # Never strips (distributions split debug symbols themselves).
 install: ucp
@@ -149,7 +159,9 @@ DISTDIR ?= .
 DIST = ucp-$(VERSION)
 DIST_FILES = LICENSE Makefile README.md .ci/run $(SRCS) $(HDRS) man/ucp.1 \
 	completions/ucp.bash completions/_ucp completions/ucp.fish \
-	$(sort $(wildcard tests/run.sh tests/lib/* tests/unit/*.[ch] \
+	bench/mktree.py bench/run.py \
+	$(sort $(wildcard tests/run.sh tests/lib/*.sh tests/lib/*.py tests/lib/*.c \
+		tests/lib/*.zsh tests/unit/*.[ch] \
 		tests/e2e/*.sh tests/pkg/*.sh)) \
 	$(sort $(shell find packaging -type f))
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -161,5 +173,5 @@ dist:
 clean:
 	rm -f ucp src/*.o tests/unit/*.o $(UNIT_TESTS) $(TEST_TOOLS) .flavour
 
-.PHONY: all check deps install uninstall dist clean
+.PHONY: all check bench deps install uninstall dist clean
 .SECONDARY:
