@@ -69,8 +69,15 @@ UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
 	tests/unit/test_pathbuf tests/unit/test_engine_sync \
 	tests/unit/test_engine_ring tests/unit/test_engine_threads \
 	tests/unit/test_filter
-# Not a test: prints the option table for tests/pkg/docs.sh.
+# Not tests: optdump prints the option table for tests/pkg/docs.sh;
+# faultfs (FUSE, built where libfuse3 is) injects I/O faults for
+# tests/e2e/fuse-faults.sh.
 TEST_TOOLS = tests/unit/optdump
+FUSE_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
+FUSE_LIBS := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null)
+ifneq ($(FUSE_LIBS),)
+TEST_TOOLS += tests/lib/faultfs
+endif
 UNIT_DEPS_optdump = src/opts.o src/log.o src/pathbuf.o src/filter.o src/json.o
 UNIT_DEPS_test_filter = src/filter.o
 UNIT_DEPS_test_log = src/log.o src/pathbuf.o src/json.o
@@ -92,6 +99,9 @@ src/%.o: src/%.c $(HDRS) Makefile
 
 tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(HDRS) Makefile
 	$(CC) $(UCP_CPPFLAGS) $(CPPFLAGS) $(UCP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+tests/lib/faultfs: tests/lib/faultfs.c Makefile
+	$(CC) $(FUSE_CFLAGS) $(CPPFLAGS) -Wall -Wextra $(CFLAGS) $(LDFLAGS) -o $@ $< $(FUSE_LIBS)
 
 .SECONDEXPANSION:
 tests/unit/%: tests/unit/%.o $$(UNIT_DEPS_%)
@@ -134,7 +144,8 @@ DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
 	rsync attr acl python3 time xfsprogs btrfs-progs e2fsprogs mandoc man-db \
 	debhelper lintian blhc rpm cpio makepkg pacman-package-manager \
 	libarchive-tools fakeroot \
-	bash-completion zsh fish strace xxhash libcap2-bin gnuplot-nox
+	bash-completion zsh fish strace xxhash libcap2-bin gnuplot-nox \
+	fuse3 libfuse3-dev
 
 # Never strips (distributions split debug symbols themselves).
 install: ucp

@@ -94,6 +94,7 @@ struct dnode {
 	bool root;		/* a command-line operand: one entry */
 	bool follow;		/* root: dereference a symlink source */
 	bool fix_mode;		/* apply final_mode when the last entry ends */
+	atomic_bool no_tmpfile;	/* O_TMPFILE refused here: named temps */
 	bool meta;		/* apply stx's attributes then (--preserve) */
 	uint64_t ddev;		/* device of the destination directory */
 	uint64_t sdev;		/* device of the source directory (-x) */
@@ -180,13 +181,15 @@ struct job {
 	bool zero_holes;	/* --sparse=always: zero blocks become holes */
 	bool stream;		/* a FIFO or device's contents, copied */
 	char *backup_sfx;	/* cp -b: the backup's name after dname's */
+	bool named_tmp;		/* the data went to tmpname (no O_TMPFILE) */
+	bool published;		/* ... and it was renamed into place */
 	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
 	unsigned wb_pending;	/* SYNC_RANGE reqs in flight */
 	unsigned nchunks;
 	struct statx stx, dstx;
-	char tmpname[64];
+	char tmpname[NAME_MAX + 1];
 	uint64_t hash_off;	/* --verify: source bytes hashed, in order */
 	XXH128_hash_t digest;	/* ... the source's hash, once known */
 	bool have_digest;
@@ -256,6 +259,8 @@ struct copy_run {
 	bool is_root;
 	bool register_bufs;	/* pinning the pools fits RLIMIT_MEMLOCK */
 	pid_t pid;
+	dev_t swept_dev;	/* the last root destination directory swept */
+	ino_t swept_ino;
 	unsigned nroots;
 	bool has_dirs;		/* a directory operand: use every core */
 	struct worker *w;
@@ -796,6 +801,44 @@ static unsigned take_entries(struct copy_run *run, struct entry *out,
 	return n;
 }
 
+/*
+ * Remove the temp names a killed run left in a destination directory that
+ * existed before this run: ".ucp.PID.*.tmp" whose PID is gone.  They can
+ * only be there where a replaced entry was between its LINKAT to a temp
+ * name and its RENAMEAT, or on filesystems without O_TMPFILE, where every
+ * copy is a named temp until it is complete.  One listing per directory.
+ */
+static void sweep_temps(struct copy_run *run, int dfd)
+{
+	int fd = dfd >= 0 ? openat(dfd, ".", O_RDONLY | O_DIRECTORY |
+					      O_CLOEXEC) : -1;
+	char *buf = fd >= 0 ? malloc(DENTS_BUF) : NULL;
+	long got;
+
+	while (buf && (got = syscall(SYS_getdents64, fd, buf, DENTS_BUF)) > 0) {
+		for (long pos = 0; pos < got;) {
+			struct linux_dirent64 *de = (void *)(buf + pos);
+			const char *n = de->d_name;
+			size_t len = strlen(n);
+			char *end;
+			long pid;
+
+			pos += de->d_reclen;
+			if (strncmp(n, ".ucp.", 5) || len < 10 ||
+			    strcmp(n + len - 4, ".tmp"))
+				continue;
+			pid = strtol(n + 5, &end, 10);
+			if (*end != '.' || pid <= 0 || pid == run->pid ||
+			    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+				continue;
+			unlinkat(dfd, n, 0);
+		}
+	}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* ------------------------------------------------------------------ */
 /* job lifecycle */
 
@@ -853,6 +896,11 @@ static void job_unfix(struct worker *w, struct job *j)
 static void job_close(struct worker *w, struct job *j)
 {
 	job_unfix(w, j);
+	if (j->named_tmp && !j->published && j->state != J_UNLINK) {
+		/* Failed or stopped before its rename (rare: only where
+		 * there is no O_TMPFILE, whose files vanish by themselves). */
+		unlinkat(j->dir->dfd, j->tmpname, 0);
+	}
 	j->state = J_CLOSE;
 	if (j->sfd >= 0) {
 		struct req *r = req_get(w, j, OP_CLOSE);
@@ -906,13 +954,18 @@ static void resume_buf_waiters(struct worker *w)
  * replaces an existing entry, a fresh temp name in the same directory that
  * entry_created() renames over the old one (atomic replacement).
  */
+/* ".ucp.PID.WORKER.N.NAME.tmp" (NAME cut to 120 bytes): unique in the
+ * run, recognisable by sweep_temps(), and telling whose it is. */
+static const char *temp_name(struct worker *w, struct job *j)
+{
+	snprintf(j->tmpname, sizeof(j->tmpname), ".ucp.%d.%u.%u.%.120s.tmp",
+		 (int)w->run->pid, w->id, w->tmp_counter++, j->dname);
+	return j->tmpname;
+}
+
 static const char *publish_name(struct worker *w, struct job *j)
 {
-	if (!j->dst_exists)
-		return j->dname;
-	snprintf(j->tmpname, sizeof(j->tmpname), ".ucp.%d.%u.%u.tmp",
-		 (int)w->run->pid, w->id, w->tmp_counter++);
-	return j->tmpname;
+	return j->dst_exists ? temp_name(w, j) : j->dname;
 }
 
 static void file_rename(struct worker *w, struct job *j);
@@ -1127,7 +1180,7 @@ static void entry_created(struct worker *w, struct job *j)
 		if (!err)
 			j->backup_sfx = strdup(bname + strlen(j->dname));
 	}
-	if (j->dst_exists) {
+	if (j->dst_exists || j->named_tmp) {
 		file_rename(w, j);
 		return;
 	}
@@ -1459,6 +1512,13 @@ static void file_create_tmp(struct worker *w, struct job *j)
 	r->oflags = O_TMPFILE | (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
 		    O_CLOEXEC;
 	r->mode = mode;
+	if (atomic_load(&j->dir->no_tmpfile)) {
+		/* FUSE, NFS, vfat...: a named temp, renamed into place. */
+		j->named_tmp = true;
+		r->path = temp_name(w, j);
+		r->oflags = O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+			    (w->run->cfg.verify ? O_RDWR : O_WRONLY);
+	}
 	if (w->run->cfg.attr_only && j->dst_exists &&
 	    S_ISREG(j->dstx.stx_mode) && w->run->cfg.backup == BACKUP_NONE) {
 		/* --attributes-only: the file keeps its data (cp opens it
@@ -1542,6 +1602,9 @@ static void space_defer(struct worker *w, struct job *j)
 	if (j->tfd >= 0)
 		close(j->tfd);
 	j->tfd = -1;
+	if (j->named_tmp)
+		unlinkat(j->dir->dfd, j->tmpname, 0);
+	j->named_tmp = false;
 	j->err = 0;
 	j->nospc = false;
 	j->space_retried = true;
@@ -1590,7 +1653,19 @@ static bool try_clone(struct worker *w, struct job *j)
 static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_OPENAT);
+	if ((r->res == -EOPNOTSUPP || r->res == -EISDIR) && !j->named_tmp &&
+	    !j->inplace) {
+		/* This filesystem has no O_TMPFILE (EISDIR: an old kernel). */
+		atomic_store(&j->dir->no_tmpfile, true);
+		file_create_tmp(w, j);
+		return;
+	}
+	if (r->res == -EEXIST && j->named_tmp) {
+		file_create_tmp(w, j);	/* temp name taken: next name */
+		return;
+	}
 	if ((r->res == -ENOSPC || r->res == -EDQUOT) && !j->space_retried) {
+		j->named_tmp = false;
 		space_defer(w, j);	/* out of inodes: retry alone */
 		return;
 	}
@@ -2211,6 +2286,22 @@ static void file_publish(struct worker *w, struct job *j)
 		entry_published(w, j);
 		return;
 	}
+	if (j->named_tmp) {
+		/* Where there is no O_TMPFILE (FUSE, NFS) close() can report
+		 * a failed flush: close first, so that such a copy is never
+		 * renamed into place. */
+		int fd = j->tfd;
+
+		job_unfix(w, j);
+		j->tfd = -1;
+		if (close(fd) < 0 && errno != EINTR) {
+			job_fail(w, j, errno, true, "failed to close %s");
+			job_close(w, j);
+			return;
+		}
+		entry_created(w, j);
+		return;
+	}
 	r = req_get(w, j, OP_LINKAT);
 
 	j->state = J_PUBLISH;
@@ -2231,6 +2322,9 @@ static void file_rename(struct worker *w, struct job *j)
 	r->path = j->tmpname;
 	r->fd2 = j->dir->dfd;
 	r->path2 = j->dname;
+	/* A named temp taking a name that was free: never clobber what
+	 * may have appeared since. */
+	r->oflags = j->dst_exists ? 0 : RENAME_NOREPLACE;
 	req_submit(w, j, r);
 }
 
@@ -2268,6 +2362,13 @@ static void job_unlink_tmp(struct worker *w, struct job *j)
 static void job_on_rename(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_RENAMEAT);
+	if ((r->res == -EEXIST || r->res == -EINVAL) && !j->dst_exists) {
+		/* Appeared since we looked (or the filesystem has no
+		 * RENAME_NOREPLACE): replace it, as a LINKAT would. */
+		j->dst_exists = true;
+		file_rename(w, j);
+		return;
+	}
 	if (r->res < 0) {
 		job_fail(w, j, -r->res, true,
 			 j->tfd >= 0 ? "cannot create regular file %s" :
@@ -2275,6 +2376,7 @@ static void job_on_rename(struct worker *w, struct job *j, struct req *r)
 		job_unlink_tmp(w, j);
 		return;
 	}
+	j->published = true;
 	entry_published(w, j);
 }
 
@@ -2989,6 +3091,9 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	d->sdev = dev_of(j->stx.stx_dev_major, j->stx.stx_dev_minor);
 	d->anc = anc_new(d->sdev, j->stx.stx_ino, j->dir->anc);
 	d->fresh = !j->dst_exists;
+	if (!d->fresh && d->dfd >= 0 &&
+	    !(run->cfg.sync && run->cfg.sync->o->dry_run))
+		sweep_temps(run, d->dfd);
 	d->stx = j->stx;
 	d->meta = (run->cfg.preserve & PRESERVE_META) != 0;
 	if (run->cfg.sync && sync_dir_setup(run, j, d) < 0) {
@@ -3600,6 +3705,17 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 	}
 	run->nroots++;
 	run->has_dirs |= is_dir;
+	if (dst_dirfd >= 0 && !(run->cfg.sync && run->cfg.sync->o->dry_run)) {
+		struct stat st;
+
+		/* Operands usually share their destination directory. */
+		if (fstat(dst_dirfd, &st) == 0 && (st.st_dev != run->swept_dev ||
+						   st.st_ino != run->swept_ino)) {
+			run->swept_dev = st.st_dev;
+			run->swept_ino = st.st_ino;
+			sweep_temps(run, dst_dirfd);
+		}
+	}
 	/* Roots keep command-line order: append. */
 	pthread_mutex_lock(&run->lock);
 	struct dnode **pp = &run->stack;
