@@ -125,6 +125,8 @@ struct engine_policy {
 	bool no_fixed;		/* no fixed files */
 	bool inline_op[OP_COUNT]; /* run this op as a plain syscall even on
 				     the ring */
+	bool inline_create;	/* ... OPENAT that creates (O_CREAT, O_TMPFILE) */
+	bool inline_fstat;	/* ... STATX of an open fd (AT_EMPTY_PATH) */
 };
 extern struct engine_policy engine_policy;
 

@@ -8,6 +8,7 @@
  * ops, so chains stay entirely inside the ring.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -111,13 +112,24 @@ static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
 	io_uring_sqe_set_data(sqe, r);
 }
 
+static bool run_inline(const struct ring_engine *re, const struct req *r)
+{
+	if (re->inline_op[r->op])
+		return true;
+	if (r->op == OP_OPENAT && (r->oflags & (O_CREAT | __O_TMPFILE)))
+		return engine_policy.inline_create;
+	if (r->op == OP_STATX && (r->oflags & AT_EMPTY_PATH))
+		return engine_policy.inline_fstat;
+	return false;
+}
+
 static int ring_queue(struct engine *e, struct req *r)
 {
 	struct ring_engine *re = (struct ring_engine *)e;
 	struct io_uring_sqe *sqe;
 	int ret;
 
-	if (re->inline_op[r->op]) {
+	if (run_inline(re, r)) {
 		r->res = engine_exec_sync(r);
 		req_list_push(&re->done, r);
 		e->inflight++;

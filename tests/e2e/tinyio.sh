@@ -19,9 +19,13 @@ for io in 1 7 4096; do
 	done
 done
 # Each ring feature turned off in turn still copies exactly.
-for off in regbuf link defer fixed statx openat read write close linkat mkdirat symlinkat; do
+# (UCP_RING_ALL=1 first: every op on the ring, none of the defaults that
+# run a few inline.)
+for off in all regbuf link defer fixed statx openat read write close linkat \
+	mkdirat symlinkat create fstat; do
 	rm -rf "$T/dst"
-	UCP_FIXED_FILES=1 UCP_RING_DISABLE=$off UCP_TEST_IOSIZE=7 UCP_TEST_OVERREAD=1 "$UCP" -r "$S" "$T/dst" ||
+	UCP_RING_ALL=$([ $off = all ] && echo 1) UCP_FIXED_FILES=1 UCP_RING_DISABLE=$off \
+		UCP_TEST_IOSIZE=7 UCP_TEST_OVERREAD=1 "$UCP" -r "$S" "$T/dst" ||
 		fail "exit status with $off disabled"
 	same_tree "$S" "$T/dst" || fail "tree differs with $off disabled"
 done
