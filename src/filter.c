@@ -91,7 +91,9 @@ static int dowild(const char *p, const char *t)
 		case '[':
 			if (*t == '/')
 				return WM_FALSE;
-			if (!match_class(p + 1, (unsigned char)*t, &end))
+			/* An unclosed class never matches (a negated one
+			 * "matches" c, but there is no ']' to go on from). */
+			if (!match_class(p + 1, (unsigned char)*t, &end) || !end)
 				return end ? WM_FALSE : WM_ABORT_ALL;
 			p = end;
 			break;

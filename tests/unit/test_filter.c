@@ -24,6 +24,9 @@ int main(void)
 		const char *rule, *path;
 		bool dir, want;
 	} cases[] = {
+		{ "- [!a-z", "Zq", false, false },	/* unclosed: no match,
+							   no crash (fuzzer) */
+		{ "- x[a", "xa", false, false },
 		{ "- *.o", "a.o", false, true },
 		{ "- *.o", "x/y/a.o", false, true },	/* last component */
 		{ "- *.o", "a.oo", false, false },
