@@ -558,7 +558,10 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 	*exit_now = false;
 	build(lo, so);
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets where it was inside an option
+	 * cluster of an earlier argv (opts_parse may run more than once, as
+	 * in the unit test and the fuzzer). */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		const struct opt_def *d;
 
