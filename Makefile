@@ -120,6 +120,28 @@ endif
 check: ucp $(UNIT_TESTS) $(TEST_TOOLS)
 	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
 
+# libFuzzer targets (clang) for the option parser and the filter rules,
+# each run for FUZZ_SECONDS from the seed corpus in tests/fuzz/corpus
+# (new inputs go to tests/fuzz/build; a crash leaves its input there).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_OPTS_SRCS = tests/fuzz/fuzz_opts.c src/opts.c src/log.c src/pathbuf.c \
+	src/filter.c src/json.c
+fuzz:
+	mkdir -p tests/fuzz/build/opts tests/fuzz/build/filter
+	$(FUZZ_CC) $(UCP_CPPFLAGS) $(FUZZ_FLAGS) -o tests/fuzz/build/fuzz_opts \
+		$(FUZZ_OPTS_SRCS)
+	$(FUZZ_CC) $(UCP_CPPFLAGS) $(FUZZ_FLAGS) -o tests/fuzz/build/fuzz_filter \
+		tests/fuzz/fuzz_filter.c src/filter.c
+	tests/fuzz/build/fuzz_opts -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+		-close_fd_mask=3 -artifact_prefix=tests/fuzz/build/ \
+		tests/fuzz/build/opts tests/fuzz/corpus/opts
+	tests/fuzz/build/fuzz_filter -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
+		-artifact_prefix=tests/fuzz/build/ \
+		tests/fuzz/build/filter tests/fuzz/corpus/filter
+
 # The benchmark (not a test: it measures, it asserts nothing but that each
 # copy is right).  Results in $(BENCH_DIR)/results: table.md, chart.png.
 BENCH ?= quick
@@ -145,7 +167,7 @@ DEB_DEPS = build-essential pkg-config liburing-dev libxxhash-dev \
 	debhelper lintian blhc rpm cpio makepkg pacman-package-manager \
 	libarchive-tools fakeroot \
 	bash-completion zsh fish strace xxhash libcap2-bin gnuplot-nox \
-	fuse3 libfuse3-dev
+	fuse3 libfuse3-dev clang libclang-rt-14-dev
 
 # Never strips (distributions split debug symbols themselves).
 install: ucp
@@ -172,7 +194,8 @@ DIST_FILES = LICENSE Makefile README.md .ci/run $(SRCS) $(HDRS) man/ucp.1 \
 	completions/ucp.bash completions/_ucp completions/ucp.fish \
 	bench/mktree.py bench/run.py \
 	$(sort $(wildcard tests/run.sh tests/lib/*.sh tests/lib/*.py tests/lib/*.c \
-		tests/lib/*.zsh tests/unit/*.[ch] \
+		tests/lib/*.zsh tests/unit/*.[ch] tests/fuzz/*.c \
+		tests/fuzz/corpus/*/* \
 		tests/e2e/*.sh tests/pkg/*.sh)) \
 	$(sort $(shell find packaging -type f))
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -183,6 +206,7 @@ dist:
 
 clean:
 	rm -f ucp src/*.o tests/unit/*.o $(UNIT_TESTS) $(TEST_TOOLS) .flavour
+	rm -rf tests/fuzz/build
 
-.PHONY: all check bench deps install uninstall dist clean
+.PHONY: all check bench fuzz deps install uninstall dist clean
 .SECONDARY:
