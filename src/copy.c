@@ -329,9 +329,15 @@ void copy_config_defaults(struct copy_config *cfg)
 	cfg->chunk = env_uint("UCP_TEST_IOSIZE", 128 * 1024);
 	if (!cfg->chunk)
 		cfg->chunk = 1;
-	cfg->nbufs = 64;
-	cfg->file_chunks = 8;
-	cfg->jobs = 64;
+	/* Tests (the torture test) vary the depths: buffers and entries in
+	 * flight per worker, chunks in flight per file. */
+	cfg->nbufs = env_uint("UCP_TEST_NBUFS", 64);
+	cfg->file_chunks = env_uint("UCP_TEST_CHUNKS", 8);
+	cfg->jobs = env_uint("UCP_TEST_JOBS", 64);
+	if (!cfg->nbufs)
+		cfg->nbufs = 64;
+	if (!cfg->jobs)
+		cfg->jobs = 64;
 	cfg->overread = env_uint("UCP_TEST_OVERREAD", 0);
 	/* Measured on ext4 (4 x 512 MiB, command + final sync): no kicks
 	 * 1.16x cp's time, every 2 MiB 0.96x, 4 MiB 0.65-0.84x, 8 MiB

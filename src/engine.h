@@ -127,6 +127,7 @@ struct engine_policy {
 				     the ring */
 	bool inline_create;	/* ... OPENAT that creates (O_CREAT, O_TMPFILE) */
 	bool inline_fstat;	/* ... STATX of an open fd (AT_EMPTY_PATH) */
+	unsigned short_reads;	/* UCP_TEST_SHORT_READS: % of reads cut short */
 };
 extern struct engine_policy engine_policy;
 
@@ -152,6 +153,13 @@ bool engine_breaks_chain(const struct req *r);
 
 /* Run one req as a plain syscall; returns what io_uring would put in res. */
 int engine_exec_sync(struct req *r);
+
+/* The length to issue a READ with: r->len, or (tests, UCP_TEST_SHORT_READS)
+ * for some reads a shorter one, at least 1, so that the caller sees a
+ * genuine short read.  The ring cuts only reads not linked to a write
+ * (the kernel would run the write anyway); the emulating engines cut any,
+ * and cancel the chain as io_uring does. */
+unsigned engine_read_len(const struct req *r, bool linked_ok);
 
 /* Reqs executed at queue time, waiting to be delivered (both engines). */
 struct req_list {

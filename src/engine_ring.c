@@ -65,10 +65,12 @@ static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
 		break;
 	case OP_READ:
 		if (re->e.fixed_bufs && r->buf >= 0)
-			io_uring_prep_read_fixed(sqe, r->fd, r->addr, r->len,
+			io_uring_prep_read_fixed(sqe, r->fd, r->addr,
+						 engine_read_len(r, false),
 						 r->off, r->buf);
 		else
-			io_uring_prep_read(sqe, r->fd, r->addr, r->len, r->off);
+			io_uring_prep_read(sqe, r->fd, r->addr,
+					   engine_read_len(r, false), r->off);
 		break;
 	case OP_WRITE:
 		if (re->e.fixed_bufs && r->buf >= 0)
