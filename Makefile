@@ -70,9 +70,9 @@ UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
 	tests/unit/test_engine_ring tests/unit/test_engine_threads \
 	tests/unit/test_filter
 # Not tests: optdump prints the option table for tests/pkg/docs.sh;
-# faultfs (FUSE, built where libfuse3 is) injects I/O faults for
-# tests/e2e/fuse-faults.sh.
-TEST_TOOLS = tests/unit/optdump
+# racer is the attacker of tests/e2e/races.sh; faultfs (FUSE, built where
+# libfuse3 is) injects I/O faults for tests/e2e/fuse-faults.sh.
+TEST_TOOLS = tests/unit/optdump tests/lib/racer
 FUSE_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null)
 ifneq ($(FUSE_LIBS),)
@@ -99,6 +99,9 @@ src/%.o: src/%.c $(HDRS) Makefile
 
 tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(HDRS) Makefile
 	$(CC) $(UCP_CPPFLAGS) $(CPPFLAGS) $(UCP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+tests/lib/racer: tests/lib/racer.c Makefile
+	$(CC) $(CPPFLAGS) -Wall -Wextra $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 tests/lib/faultfs: tests/lib/faultfs.c Makefile
 	$(CC) $(FUSE_CFLAGS) $(CPPFLAGS) -Wall -Wextra $(CFLAGS) $(LDFLAGS) -o $@ $< $(FUSE_LIBS)
