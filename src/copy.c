@@ -1581,6 +1581,18 @@ static void file_on_open(struct worker *w, struct job *j, struct req *r)
 			stat_source(w, j);
 			return;
 		}
+		if (r->res == -EACCES) {
+			/* In a directory that may be read but not searched,
+			 * cp's lstat fails first: say what it says. */
+			struct stat st;
+
+			if (fstatat(j->dir->sfd, j->name, &st,
+				    AT_SYMLINK_NOFOLLOW) < 0) {
+				job_fail(w, j, errno, false, "cannot stat %s");
+				job_close(w, j);
+				return;
+			}
+		}
 		job_fail(w, j, -r->res, false, "cannot open %s for reading");
 		job_close(w, j);
 		return;
@@ -3086,9 +3098,8 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 
 	assert(r->op == OP_OPENAT);
 	if (r->res < 0) {
-		if (r->tag == 0)
-			job_fail(w, j, -r->res, false,
-				 "cannot open directory %s");
+		if (r->tag == 0)	/* cp's words (savedir failed) */
+			job_fail(w, j, -r->res, false, "cannot access %s");
 		else if (r->res == -ENOTDIR || r->res == -ELOOP)
 			check_existing(w, j);	/* reports the clash */
 		else
@@ -3102,6 +3113,16 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	}
 	if (j->pending)
 		return;
+	if (j->err && j->made && j->tfd >= 0) {
+		/* A directory made for a source that cannot be read stays,
+		 * empty, with the mode it would have had (as cp leaves it),
+		 * not the owner-only one it was made with. */
+		mode_t m = run->cfg.preserve & PRESERVE_MODE ?
+				   j->stx.stx_mode & 07777 :
+				   j->stx.stx_mode & 01777 & ~run->umask;
+
+		(void)!fchmod(j->tfd, m);
+	}
 	if (j->err || copy_stop_signal) {
 		job_close(w, j);
 		return;

@@ -1,0 +1,48 @@
+# unreadable: as an unprivileged user, files and directories that cannot be
+# read or searched are reported as GNU cp reports them (one line each,
+# naming the path and what failed), everything else is copied, the exit
+# status is 1, and the tree left is the one cp leaves (an unreadable
+# directory is made, empty, with its mode).
+. "$(dirname "$0")/../lib/common.sh"
+need_root "runs ucp and cp as another user"
+command -v setpriv >/dev/null || skip "setpriv not installed"
+cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
+chmod 755 "$T"
+as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+fixture() {
+	mkdir -p "$1/src/locked" "$1/src/ok/deep" "$1/src/noexec"
+	printf 'a\n' >"$1/src/ok/f"
+	printf 'b\n' >"$1/src/ok/deep/g"
+	printf 's\n' >"$1/src/secret"
+	printf 'x\n' >"$1/src/locked/x"
+	printf 'y\n' >"$1/src/noexec/y"
+	ln -s ok/f "$1/src/link"
+	chown -R 65534:65534 "$1"
+	chmod 000 "$1/src/secret" "$1/src/locked"
+	chmod 644 "$1/src/noexec"
+}
+
+for args in "-r" "-a" "-rp" "-r --preserve=mode"; do
+	rm -rf "$T/a" "$T/b"
+	mkdir "$T/a" "$T/b"
+	fixture "$T/a"
+	fixture "$T/b"
+	# shellcheck disable=SC2086
+	(cd "$T/a" && as_user cp $args src dst 2>../a.err; echo $? >../a.rc)
+	# shellcheck disable=SC2086
+	(cd "$T/b" && as_user "$UCP" $args src dst 2>../b.err; echo $? >../b.rc)
+	sed -i 's/^cp: /ucp: /' "$T/a.err"
+	sort -o "$T/a.err" "$T/a.err"
+	sort -o "$T/b.err" "$T/b.err"
+	cmp -s "$T/a.rc" "$T/b.rc" || fail "$args: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
+	[ "$(cat "$T/b.rc")" = 1 ] || fail "$args: exit $(cat "$T/b.rc"), want 1"
+	cmp -s "$T/a.err" "$T/b.err" || { fail "$args: stderr differs from cp's"; diff "$T/a.err" "$T/b.err"; }
+	[ "$(wc -l <"$T/b.err")" = 3 ] || fail "$args: not one line per failure: $(cat "$T/b.err")"
+	# (modes compared; the unreadable directories' contents cannot be)
+	chmod 755 "$T/a/src/locked" "$T/b/src/locked" "$T/a/src/noexec" "$T/b/src/noexec"
+	chmod 644 "$T/a/src/secret" "$T/b/src/secret"
+	same_tree --mode "$T/a/dst" "$T/b/dst" || fail "$args: the tree left differs from cp's"
+	cmp -s "$T/b/src/ok/deep/g" "$T/b/dst/ok/deep/g" || fail "$args: the readable files were not copied"
+done
+done_test
