@@ -169,12 +169,12 @@ run_ucp "no --verify, flipped byte" -r "$T/src" "$MNT/nv"
 	fail "the flip rule did not corrupt an unverified copy (the test proves nothing)"
 
 # SIGKILL while named temps exist: a rerun removes them and completes.
-mount_faults "write:*:delay:20000"
+mount_faults "write:*:delay:200000"	# 0.2 s a write: seconds in all
 "$UCP" -r "$T/src" "$MNT/k" 2>/dev/null &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 500); do
 	[ -n "$(find "$T/back/k" -name '.ucp.*' 2>/dev/null)" ] && break
-	sleep 0.05
+	sleep 0.01
 done
 [ -n "$(find "$T/back/k" -name '.ucp.*' 2>/dev/null)" ] || fail "SIGKILL: no temp file was seen (the test proves nothing)"
 { kill -KILL $pid; wait $pid; } 2>/dev/null
