@@ -35,7 +35,8 @@ paired: the median over repetitions of (a / b) within a repetition.
 
 On an ext4 without a journal, inodes deleted in the last minutes slow down
 new creations (the allocator skips them), so copies are moved to a trash
-directory, purged when it grows past 20 GiB, and --full waits --settle
+directory, purged when it grows past 20 GiB (or 40% of the free space),
+and --full waits --settle
 (default there 370 s) after purging more than 1000 inodes.
 """
 import os
@@ -205,7 +206,10 @@ def run_timed(cmd, dst, scratch):
     t1 = time.monotonic()
     subprocess.run(["sync", "-f", dst if os.path.exists(dst) else os.path.dirname(dst)])
     t2 = time.monotonic()
-    u, s, m = open(tf).read().split()[-3:]
+    fields = open(tf).read().split()
+    if len(fields) < 3:	# the destination's filesystem is full
+        fields = ["0", "0", "0"]
+    u, s, m = fields[-3:]
     return dict(secs=t2 - t0, cmd_s=t1 - t0, sync_s=t2 - t1,
                 cpu=float(u) + float(s), rss=int(m) / 1024, rc=p.returncode,
                 err=p.stderr.decode(errors="replace")[-400:])
@@ -293,7 +297,8 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     scratch = os.path.join(trees, ".dst")
     os.makedirs(scratch, exist_ok=True)
-    trash = Trash(scratch, 20 << 30, settle)
+    st = os.statvfs(scratch)
+    trash = Trash(scratch, min(20 << 30, st.f_bavail * st.f_frsize * 2 // 5), settle)
 
     for wl in wls:
         subprocess.run([sys.executable, os.path.join(HERE, "mktree.py"), "-s",
