@@ -28,6 +28,7 @@
 #define UCP_ENGINE_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -127,6 +128,7 @@ struct engine_policy {
 				     the ring */
 	bool inline_create;	/* ... OPENAT that creates (O_CREAT, O_TMPFILE) */
 	bool inline_fstat;	/* ... STATX of an open fd (AT_EMPTY_PATH) */
+	bool inline_diropen;	/* ... OPENAT of a directory (O_DIRECTORY) */
 	unsigned short_reads;	/* UCP_TEST_SHORT_READS: % of reads cut short */
 };
 extern struct engine_policy engine_policy;
@@ -150,6 +152,14 @@ int engine_threads_create(struct engine **out, const struct engine_config *cfg,
 /* Does r's result cancel the rest of its chain (failed, or a short READ
  * or WRITE)?  For the engines that emulate io_uring's links. */
 bool engine_breaks_chain(const struct req *r);
+
+/* Does this OPENAT create a file (O_CREAT, O_TMPFILE)?  (glibc's
+ * __O_TMPFILE includes O_DIRECTORY: testing it alone matches every
+ * directory open.) */
+static inline bool req_creates(const struct req *r)
+{
+	return (r->oflags & O_CREAT) || (r->oflags & O_TMPFILE) == O_TMPFILE;
+}
 
 /* Run one req as a plain syscall; returns what io_uring would put in res. */
 int engine_exec_sync(struct req *r);

@@ -118,8 +118,10 @@ static bool run_inline(const struct ring_engine *re, const struct req *r)
 {
 	if (re->inline_op[r->op])
 		return true;
-	if (r->op == OP_OPENAT && (r->oflags & (O_CREAT | __O_TMPFILE)))
+	if (r->op == OP_OPENAT && req_creates(r))
 		return engine_policy.inline_create;
+	if (r->op == OP_OPENAT && (r->oflags & O_DIRECTORY))
+		return engine_policy.inline_diropen;
 	if (r->op == OP_STATX && (r->oflags & AT_EMPTY_PATH))
 		return engine_policy.inline_fstat;
 	return false;

@@ -22,7 +22,7 @@ done
 # (UCP_RING_ALL=1 first: every op on the ring, none of the defaults that
 # run a few inline.)
 for off in all regbuf link defer fixed statx openat read write close linkat \
-	mkdirat symlinkat create fstat; do
+	mkdirat symlinkat create diropen fstat; do
 	rm -rf "$T/dst"
 	UCP_RING_ALL=$([ $off = all ] && echo 1) UCP_FIXED_FILES=1 UCP_RING_DISABLE=$off \
 		UCP_TEST_IOSIZE=7 UCP_TEST_OVERREAD=1 "$UCP" -r "$S" "$T/dst" ||
