@@ -70,9 +70,10 @@ UNIT_TESTS = tests/unit/test_log tests/unit/test_opts \
 	tests/unit/test_engine_ring tests/unit/test_engine_threads \
 	tests/unit/test_filter
 # Not tests: optdump prints the option table for tests/pkg/docs.sh;
-# racer is the attacker of tests/e2e/races.sh; faultfs (FUSE, built where
+# racer is the attacker of tests/e2e/races.sh; nosys refuses syscalls as a
+# seccomp profile would (tests/e2e/fallback.sh); faultfs (FUSE, built where
 # libfuse3 is) injects I/O faults for tests/e2e/fuse-faults.sh.
-TEST_TOOLS = tests/unit/optdump tests/lib/racer
+TEST_TOOLS = tests/unit/optdump tests/lib/racer tests/lib/nosys
 FUSE_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null)
 ifneq ($(FUSE_LIBS),)
@@ -101,6 +102,9 @@ tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(HDRS) Makefile
 	$(CC) $(UCP_CPPFLAGS) $(CPPFLAGS) $(UCP_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 tests/lib/racer: tests/lib/racer.c Makefile
+	$(CC) $(CPPFLAGS) -Wall -Wextra $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+tests/lib/nosys: tests/lib/nosys.c Makefile
 	$(CC) $(CPPFLAGS) -Wall -Wextra $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 tests/lib/faultfs: tests/lib/faultfs.c Makefile

@@ -1568,6 +1568,7 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
 			    O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	}
+	r->beneath = 1;
 	req_submit(w, j, r);
 }
 
@@ -3054,6 +3055,7 @@ static void dir_open(struct worker *w, struct job *j)
 	r->path = j->dname;
 	r->oflags = O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 		    (j->dst_follow ? 0 : O_NOFOLLOW);
+	r->beneath = !j->dst_follow;
 	r->tag = 1;
 	req_submit(w, j, r);
 }

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +37,11 @@ const char *engine_op_name(enum req_op op)
  * UCP_RING_DISABLE=a,b,... turns off ring features one by one, so tests can
  * prove each has a working fallback: "regbuf" (registered buffers), "link"
  * (linked SQEs), "defer" (SINGLE_ISSUER/DEFER_TASKRUN), "fixed" (fixed
- * files), or an op name (that op runs as a plain syscall: "statx",
- * "openat", "mkdirat", ...), "create" (only OPENATs that create a file),
- * "diropen" (only OPENATs of directories) or "fstat" (only STATX of an
- * open fd).
+ * files), "openat2" (destination names opened with plain openat and
+ * O_NOFOLLOW, as on kernels before 5.6), or an op name (that op runs as
+ * a plain syscall: "statx", "openat", "mkdirat", ...), "create" (only
+ * OPENATs that create a file), "diropen" (only OPENATs of directories)
+ * or "fstat" (only STATX of an open fd).
  */
 void engine_policy_init(void)
 {
@@ -101,6 +103,8 @@ void engine_policy_init(void)
 			engine_policy.no_defer = true;
 		else if (n == 5 && !strncmp(d, "fixed", n))
 			engine_policy.no_fixed = true;
+		else if (n == 7 && !strncmp(d, "openat2", n))
+			engine_policy.no_openat2 = true;
 		else if (n == 6 && !strncmp(d, "create", n))
 			engine_policy.inline_create = true;
 		else if (n == 5 && !strncmp(d, "fstat", n))
@@ -135,6 +139,44 @@ int engine_create(struct engine **out, const struct engine_config *cfg,
 	return engine_sync_create(out, cfg);
 }
 
+/*
+ * Destination names are single components relative to a directory fd the
+ * run opened, and are opened with O_NOFOLLOW; openat2 adds the kernel's
+ * guarantee on top: RESOLVE_BENEATH (nothing outside that directory, no
+ * "..", no absolute path) and RESOLVE_NO_SYMLINKS (no symlink anywhere in
+ * the resolution).  Kernels before 5.6, and seccomp profiles that do not
+ * know the syscall, answer ENOSYS (or EPERM from some container runtimes
+ * for unknown syscalls): then plain openat, for the rest of the run.
+ */
+static atomic_bool openat2_missing;
+
+int engine_openat(const struct req *r)
+{
+	int ret, err2;
+
+	if (r->beneath && !engine_policy.no_openat2 &&
+	    !atomic_load_explicit(&openat2_missing, memory_order_relaxed)) {
+		struct open_how how = {
+			.flags = (uint64_t)(unsigned)r->oflags,
+			.mode = req_creates(r) ? r->mode : 0,
+			.resolve = UCP_RESOLVE_DST,
+		};
+
+		ret = (int)syscall(SYS_openat2, r->fd, r->path, &how,
+				   sizeof(how));
+		if (ret >= 0 || (errno != ENOSYS && errno != EPERM))
+			return ret < 0 ? -errno : ret;
+		err2 = errno;
+		ret = openat(r->fd, r->path, r->oflags, r->mode);
+		/* EPERM from both is the file's answer (immutable...). */
+		if (err2 == ENOSYS || ret >= 0)
+			atomic_store(&openat2_missing, true);
+		return ret < 0 ? -errno : ret;
+	}
+	ret = openat(r->fd, r->path, r->oflags, r->mode);
+	return ret < 0 ? -errno : ret;
+}
+
 int engine_exec_sync(struct req *r)
 {
 	ssize_t n;
@@ -144,8 +186,7 @@ int engine_exec_sync(struct req *r)
 	case OP_NOP:
 		break;
 	case OP_OPENAT:
-		ret = openat(r->fd, r->path, r->oflags, r->mode);
-		break;
+		return engine_openat(r);
 	case OP_STATX:
 		ret = statx(r->fd, r->path, r->oflags, STATX_BASIC_STATS,
 			    r->addr);

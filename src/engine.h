@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -36,7 +37,7 @@
 
 enum req_op {
 	OP_NOP,
-	OP_OPENAT,	/* fd=dirfd path oflags mode -> new fd */
+	OP_OPENAT,	/* fd=dirfd path oflags mode [beneath] -> new fd */
 	OP_STATX,	/* fd=dirfd path oflags=AT_* stx -> 0 */
 	OP_READ,	/* fd addr len off [buf = registered index] -> bytes */
 	OP_WRITE,	/* fd addr len off [buf] -> bytes */
@@ -58,6 +59,10 @@ struct req {
 	uint8_t link;		/* chain the next queued req to this one */
 	uint8_t tag;		/* free for the owner (e.g. which fd) */
 	uint8_t fixed;		/* READ/WRITE: fd is a fixed-file slot */
+	uint8_t beneath;	/* OPENAT of a destination name: resolve it
+				   with openat2 RESOLVE_BENEATH |
+				   RESOLVE_NO_SYMLINKS where the kernel has
+				   it (O_NOFOLLOW alone otherwise) */
 	int res;		/* result: >= 0, or -errno */
 	int fd, fd2;
 	int buf;		/* registered buffer index, or -1 */
@@ -68,6 +73,8 @@ struct req {
 	const char *path, *path2;
 	void *addr;		/* data buffer, or struct statx * */
 	void *owner;
+	struct open_how how;	/* the ring's OPENAT2 argument: read by the
+				   kernel at submit time, so it lives here */
 	struct req *next;	/* owner's freelist; engine's done list */
 };
 
@@ -124,6 +131,7 @@ struct engine_policy {
 				   waits for each read before its write */
 	bool no_defer;		/* no SINGLE_ISSUER/DEFER_TASKRUN */
 	bool no_fixed;		/* no fixed files */
+	bool no_openat2;	/* plain openat for destination names */
 	bool inline_op[OP_COUNT]; /* run this op as a plain syscall even on
 				     the ring */
 	bool inline_create;	/* ... OPENAT that creates (O_CREAT, O_TMPFILE) */
@@ -153,6 +161,9 @@ int engine_threads_create(struct engine **out, const struct engine_config *cfg,
  * or WRITE)?  For the engines that emulate io_uring's links. */
 bool engine_breaks_chain(const struct req *r);
 
+/* What openat2 resolves destination names with (req->beneath). */
+#define UCP_RESOLVE_DST (RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH)
+
 /* Does this OPENAT create a file (O_CREAT, O_TMPFILE)?  (glibc's
  * __O_TMPFILE includes O_DIRECTORY: testing it alone matches every
  * directory open.) */
@@ -160,6 +171,10 @@ static inline bool req_creates(const struct req *r)
 {
 	return (r->oflags & O_CREAT) || (r->oflags & O_TMPFILE) == O_TMPFILE;
 }
+
+/* openat, or for a beneath req openat2 with UCP_RESOLVE_DST where the
+ * kernel has it: the fd or -errno. */
+int engine_openat(const struct req *r);
 
 /* Run one req as a plain syscall; returns what io_uring would put in res. */
 int engine_exec_sync(struct req *r);

@@ -20,6 +20,7 @@ struct ring_engine {
 	struct engine e;
 	struct io_uring ring;
 	bool inline_op[OP_COUNT];
+	bool openat2;			/* OPENAT2 for beneath opens */
 	unsigned queued;		/* SQEs not yet submitted */
 	unsigned *free_pairs;		/* fixed-file slot pairs, as a stack */
 	unsigned nfree_pairs;
@@ -57,7 +58,17 @@ static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
 		io_uring_prep_nop(sqe);
 		break;
 	case OP_OPENAT:
-		io_uring_prep_openat(sqe, r->fd, r->path, r->oflags, r->mode);
+		if (r->beneath && re->openat2) {
+			r->how = (struct open_how){
+				.flags = (uint64_t)(unsigned)r->oflags,
+				.mode = req_creates(r) ? r->mode : 0,
+				.resolve = UCP_RESOLVE_DST,
+			};
+			io_uring_prep_openat2(sqe, r->fd, r->path, &r->how);
+		} else {
+			io_uring_prep_openat(sqe, r->fd, r->path, r->oflags,
+					     r->mode);
+		}
 		break;
 	case OP_STATX:
 		io_uring_prep_statx(sqe, r->fd, r->path, r->oflags,
@@ -286,6 +297,8 @@ int engine_ring_create(struct engine **out, const struct engine_config *cfg)
 		if (!probe || !io_uring_opcode_supported(probe, uring_op[op]))
 			re->inline_op[op] = true;
 	}
+	re->openat2 = probe && !engine_policy.no_openat2 &&
+		      io_uring_opcode_supported(probe, IORING_OP_OPENAT2);
 	/* READ_FIXED/WRITE_FIXED are only used when registration works. */
 	if (probe && cfg->bufs && !engine_policy.no_regbuf &&
 	    io_uring_opcode_supported(probe, IORING_OP_READ_FIXED) &&

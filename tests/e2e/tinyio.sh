@@ -21,7 +21,7 @@ done
 # Each ring feature turned off in turn still copies exactly.
 # (UCP_RING_ALL=1 first: every op on the ring, none of the defaults that
 # run a few inline.)
-for off in all regbuf link defer fixed statx openat read write close linkat \
+for off in all regbuf link defer fixed openat2 statx openat read write close linkat \
 	mkdirat symlinkat create diropen fstat; do
 	rm -rf "$T/dst"
 	UCP_RING_ALL=$([ $off = all ] && echo 1) UCP_FIXED_FILES=1 UCP_RING_DISABLE=$off \
