@@ -1,5 +1,6 @@
-# faults: a destination that runs out of space (blocks or inodes) or is
-# read-only.  Every name that appears is complete and right, a replaced
+# faults: a destination that runs out of space (blocks or inodes: a small
+# tmpfs, then a small loop-mounted ext4 with its journal and delayed
+# allocation) or is read-only.  Every name that appears is complete and right, a replaced
 # file keeps its old content when the new one does not fit, each failure
 # is one diagnostic naming the path and what failed, the exit status is 1,
 # and no temp file is left.
@@ -69,4 +70,34 @@ mount -o remount,rw "$M"
 [ -z "$(ls -A "$M/ro")" ] || fail "read-only: something was made"
 grep -q "^ucp: cannot create directory '$M/ro/d': Read-only file system$" "$T/err" ||
 	fail "read-only: diagnostic: $(cat "$T/err")"
+umount "$M"
+
+# 5. The same on a small ext4 (8 MiB, 128 inodes): blocks, inodes, and a
+# replaced file that does not fit.
+E=$T/e
+if ! command -v mkfs.ext4 >/dev/null; then
+	echo "note: no mkfs.ext4; the ext4 cases were not run"
+elif ! { truncate -s 8M "$T/ext4.img" && mkfs.ext4 -q -F -N 128 "$T/ext4.img" &&
+	mkdir -p "$E" && mount -o loop "$T/ext4.img" "$E"; } 2>/dev/null; then
+	echo "note: cannot loop-mount an ext4 here; the ext4 cases were not run"
+else
+	trap 'umount "$E" 2>/dev/null; rm -rf "$T"' EXIT
+	"$UCP" -r "$T/src" "$E/dst" 2>"$T/err"; rc=$?
+	[ $rc = 1 ] || fail "ext4: exit status $rc"
+	complete_or_absent "$T/src" "$E/dst" || fail "ext4: a published file is wrong"
+	n=$(find "$E/dst" -type f | wc -l)
+	[ "$n" -ge 2 ] && [ "$n" -lt 312 ] || fail "ext4: expected some files to fit, got $n"
+	bad=$(grep -v "^ucp: \(error writing\|cannot create [a-z ]*\) '$E/dst/[^']*': No space left on device$" "$T/err" | head -3)
+	[ -z "$bad" ] || fail "ext4: unexpected diagnostic: $bad"
+	grep -q "No space left on device" "$T/err" || fail "ext4: no ENOSPC diagnostic: $(head -3 "$T/err")"
+	rm -rf "$E/dst"
+	printf 'old content\n' >"$E/keep"
+	python3 -c 'import os; open(os.sys.argv[1], "wb").write(os.urandom(12 << 20))' "$T/huge"
+	"$UCP" "$T/huge" "$E/keep" 2>"$T/err"; rc=$?
+	[ $rc = 1 ] || fail "ext4 replace: exit status $rc"
+	[ "$(cat "$E/keep")" = "old content" ] || fail "ext4 replace: old content lost"
+	grep -q "'$E/keep': No space left on device" "$T/err" || fail "ext4 replace: diagnostic: $(cat "$T/err")"
+	[ -z "$(find "$E" -name '.ucp.*' -print -quit)" ] || fail "ext4 replace: temp file left"
+	umount "$E"
+fi
 done_test
