@@ -156,11 +156,7 @@ int engine_openat(const struct req *r)
 
 	if (r->beneath && !engine_policy.no_openat2 &&
 	    !atomic_load_explicit(&openat2_missing, memory_order_relaxed)) {
-		struct open_how how = {
-			.flags = (uint64_t)(unsigned)r->oflags,
-			.mode = req_creates(r) ? r->mode : 0,
-			.resolve = UCP_RESOLVE_DST,
-		};
+		struct open_how how = req_open_how(r);
 
 		ret = (int)syscall(SYS_openat2, r->fd, r->path, &how,
 				   sizeof(how));

@@ -172,6 +172,16 @@ static inline bool req_creates(const struct req *r)
 	return (r->oflags & O_CREAT) || (r->oflags & O_TMPFILE) == O_TMPFILE;
 }
 
+/* The openat2 argument of a beneath OPENAT. */
+static inline struct open_how req_open_how(const struct req *r)
+{
+	return (struct open_how){
+		.flags = (uint64_t)(unsigned)r->oflags,
+		.mode = req_creates(r) ? r->mode : 0,
+		.resolve = UCP_RESOLVE_DST,
+	};
+}
+
 /* openat, or for a beneath req openat2 with UCP_RESOLVE_DST where the
  * kernel has it: the fd or -errno. */
 int engine_openat(const struct req *r);

@@ -59,11 +59,7 @@ static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
 		break;
 	case OP_OPENAT:
 		if (r->beneath && re->openat2) {
-			r->how = (struct open_how){
-				.flags = (uint64_t)(unsigned)r->oflags,
-				.mode = req_creates(r) ? r->mode : 0,
-				.resolve = UCP_RESOLVE_DST,
-			};
+			r->how = req_open_how(r);
 			io_uring_prep_openat2(sqe, r->fd, r->path, &r->how);
 		} else {
 			io_uring_prep_openat(sqe, r->fd, r->path, r->oflags,

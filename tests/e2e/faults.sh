@@ -1,7 +1,7 @@
 # faults: a destination that runs out of space (blocks or inodes: a small
 # tmpfs, then a small loop-mounted ext4 with its journal and delayed
-# allocation) or is read-only.  Every name that appears is complete and right, a replaced
-# file keeps its old content when the new one does not fit, each failure
+# allocation) or is read-only.  Every name that appears is complete and
+# right, a replaced file keeps its old content when the new one does not fit, each failure
 # is one diagnostic naming the path and what failed, the exit status is 1,
 # and no temp file is left.
 . "$(dirname "$0")/../lib/common.sh"
@@ -30,28 +30,43 @@ complete_or_absent() {
 	[ -z "$(find "$2" -name '.ucp.*' -print -quit)" ] || { echo "temp files left"; return 1; }
 }
 
+# no_space LABEL FS NAME MAX: copy the source tree into FS/dst, which cannot
+# hold it: exit 1, every file there exact, at least 2 and fewer than MAX of
+# the files matching NAME there, only ENOSPC diagnostics naming their paths.
+no_space() {
+	local n rc bad
+	"$UCP" -r "$T/src" "$2/dst" 2>"$T/err"; rc=$?
+	[ $rc = 1 ] || fail "$1: exit status $rc"
+	complete_or_absent "$T/src" "$2/dst" || fail "$1: a published file is wrong"
+	n=$(find "$2/dst" -type f -name "$3" | wc -l)
+	[ "$n" -ge 2 ] && [ "$n" -lt "$4" ] || fail "$1: expected some of the files ($3) to fit, got $n"
+	grep -q "No space left on device" "$T/err" || fail "$1: no such diagnostic: $(head -3 "$T/err")"
+	bad=$(grep -v "^ucp: \(error writing\|cannot create [a-z ]*\) '$2/dst/[^']*': No space left on device$" "$T/err" | head -3)
+	[ -z "$bad" ] || fail "$1: unexpected diagnostic: $bad"
+	rm -rf "$2/dst"
+}
+
+# no_space_replace LABEL FS MIB: FS/keep replaced by a file of MIB MiB that
+# does not fit keeps its old content; one diagnostic names it; no temps.
+no_space_replace() {
+	local rc
+	printf 'old content\n' >"$2/keep"
+	python3 -c 'import os, sys; open(sys.argv[1], "wb").write(os.urandom(int(sys.argv[2]) << 20))' "$T/huge" "$3"
+	"$UCP" "$T/huge" "$2/keep" 2>"$T/err"; rc=$?
+	[ $rc = 1 ] || fail "$1: exit status $rc"
+	[ "$(cat "$2/keep")" = "old content" ] || fail "$1: old content lost"
+	[ -z "$(find "$2" -name '.ucp.*' -print -quit)" ] || fail "$1: temp file left"
+	grep -q "'$2/keep': No space left on device" "$T/err" || fail "$1: diagnostic: $(cat "$T/err")"
+	rm -f "$2/keep"
+}
+
 # 1. Out of space: the files that fit are complete, the rest absent.
 # Written in parallel, every file in flight can hit ENOSPC; ucp then
 # retries them one at a time, so some complete, as with cp (about five).
-"$UCP" -r "$T/src" "$M/dst" 2>"$T/err"; rc=$?
-[ $rc = 1 ] || fail "ENOSPC: exit status $rc"
-complete_or_absent "$T/src" "$M/dst" || fail "ENOSPC: a published file is wrong"
-n=$(find "$M/dst" -type f -name 'big*' | wc -l)
-[ "$n" -ge 2 ] && [ "$n" -lt 12 ] || fail "ENOSPC: expected some of the 12 big files to fit, got $n"
-grep -q "No space left on device" "$T/err" || fail "ENOSPC: no such diagnostic: $(head -3 "$T/err")"
-bad=$(grep -v "^ucp: \(error writing\|cannot create [a-z ]*\) '$M/dst/[^']*': No space left on device$" "$T/err" | head -3)
-[ -z "$bad" ] || fail "ENOSPC: unexpected diagnostic: $bad"
-rm -rf "$M/dst"
+no_space ENOSPC "$M" 'big*' 12
 
 # 2. A replaced file keeps its old content when the new one does not fit.
-printf 'old content\n' >"$M/keep"
-python3 -c 'import os; open(os.sys.argv[1], "wb").write(os.urandom(6 << 20))' "$T/huge"
-"$UCP" "$T/huge" "$M/keep" 2>"$T/err"; rc=$?
-[ $rc = 1 ] || fail "replace: exit status $rc"
-[ "$(cat "$M/keep")" = "old content" ] || fail "replace: old content lost"
-[ -z "$(find "$M" -name '.ucp.*' -print -quit)" ] || fail "replace: temp file left"
-grep -q "'$M/keep': No space left on device" "$T/err" || fail "replace: diagnostic: $(cat "$T/err")"
-rm -f "$M/keep"
+no_space_replace replace "$M" 6
 
 # 3. Out of inodes.
 umount "$M"
@@ -82,22 +97,8 @@ elif ! { truncate -s 8M "$T/ext4.img" && mkfs.ext4 -q -F -N 128 "$T/ext4.img" &&
 	echo "note: cannot loop-mount an ext4 here; the ext4 cases were not run"
 else
 	trap 'umount "$E" 2>/dev/null; rm -rf "$T"' EXIT
-	"$UCP" -r "$T/src" "$E/dst" 2>"$T/err"; rc=$?
-	[ $rc = 1 ] || fail "ext4: exit status $rc"
-	complete_or_absent "$T/src" "$E/dst" || fail "ext4: a published file is wrong"
-	n=$(find "$E/dst" -type f | wc -l)
-	[ "$n" -ge 2 ] && [ "$n" -lt 312 ] || fail "ext4: expected some files to fit, got $n"
-	bad=$(grep -v "^ucp: \(error writing\|cannot create [a-z ]*\) '$E/dst/[^']*': No space left on device$" "$T/err" | head -3)
-	[ -z "$bad" ] || fail "ext4: unexpected diagnostic: $bad"
-	grep -q "No space left on device" "$T/err" || fail "ext4: no ENOSPC diagnostic: $(head -3 "$T/err")"
-	rm -rf "$E/dst"
-	printf 'old content\n' >"$E/keep"
-	python3 -c 'import os; open(os.sys.argv[1], "wb").write(os.urandom(12 << 20))' "$T/huge"
-	"$UCP" "$T/huge" "$E/keep" 2>"$T/err"; rc=$?
-	[ $rc = 1 ] || fail "ext4 replace: exit status $rc"
-	[ "$(cat "$E/keep")" = "old content" ] || fail "ext4 replace: old content lost"
-	grep -q "'$E/keep': No space left on device" "$T/err" || fail "ext4 replace: diagnostic: $(cat "$T/err")"
-	[ -z "$(find "$E" -name '.ucp.*' -print -quit)" ] || fail "ext4 replace: temp file left"
+	no_space ext4 "$E" '*' 312
+	no_space_replace "ext4 replace" "$E" 12
 	umount "$E"
 fi
 done_test
