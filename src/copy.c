@@ -242,6 +242,7 @@ struct worker {
 	unsigned tmp_counter;
 	int engine_err;
 	bool no_fixed;		/* the engine has no fixed files */
+	bool bufs_wanted;	/* engine_want_bufs() was called */
 	/* The last (source, destination) device pair FICLONE refused: with
 	 * --reflink=auto the same pair is not tried again, so a filesystem
 	 * without clones costs one failed ioctl per run, not per file. */
@@ -256,6 +257,7 @@ struct copy_run {
 	atomic_long active;	/* dnodes + jobs alive */
 	atomic_uint errors;
 	atomic_bool fallback_noticed;
+	atomic_uint regbuf_workers;	/* UCP_DEBUG: workers that registered */
 	atomic_bool space_low;	/* an ENOSPC was seen: one file at a time */
 	mode_t umask;
 	bool is_root;
@@ -2008,6 +2010,10 @@ static void copy_pump(struct worker *w, struct job *j)
 		 * nobody is waiting, so small files are never starved. */
 		if (!w->bp.nfree || (j->nchunks && w->bufwait.head))
 			break;
+		if (!w->bufs_wanted) {
+			w->bufs_wanted = true;
+			engine_want_bufs(w->eng);
+		}
 		for (ci = 0; j->chunk[ci].buf >= 0; ci++)
 			;
 		j->chunk[ci].buf = bufpool_get(&w->bp);
@@ -3479,10 +3485,9 @@ static void *worker_main(void *arg)
 			     "synchronous engine", strerror(fell_back));
 	/* For tests and benchmarks: what the engine ended up with. */
 	if (w->id == 0 && getenv("UCP_DEBUG"))
-		log_error(0, "engine %s: workers=%u regbuf=%d fixedfiles=%d "
-			     "link=%d", w->eng->ops->name, run->nworkers,
-			  w->eng->fixed_bufs, w->eng->fixed_files,
-			  w->eng->link_rw);
+		log_error(0, "engine %s: workers=%u fixedfiles=%d link=%d",
+			  w->eng->ops->name, run->nworkers,
+			  w->eng->fixed_files, w->eng->link_rw);
 
 	for (;;) {
 		unsigned admitted;
@@ -3557,6 +3562,8 @@ static void *worker_main(void *arg)
 		if (copy_stop_signal && atomic_load(&run->active) == 0)
 			break;
 	}
+	if (w->eng->fixed_bufs)
+		atomic_fetch_add(&run->regbuf_workers, 1);
 	engine_destroy(w->eng);
 	w->eng = NULL;
 	pthread_mutex_lock(&run->prog_lock);
@@ -3871,6 +3878,10 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 		pthread_join(run->w[i].thr, NULL);
 	if (run->cfg.progress == PROGRESS_BAR)
 		log_status_end();
+	/* Buffers are registered at a worker's first data copy. */
+	if (getenv("UCP_DEBUG"))
+		log_error(0, "engine: regbuf=%u (workers that registered)",
+			  atomic_load(&run->regbuf_workers));
 	for (unsigned i = 0; i < run->nworkers; i++) {
 		if (run->w[i].engine_err) {
 			if (run->w[i].engine_err != -ENOMEM || !started)

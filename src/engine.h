@@ -102,6 +102,10 @@ struct engine_ops {
 	 */
 	int (*fix_pair)(struct engine *e, int fd0, int fd1);
 	void (*unfix_pair)(struct engine *e, int slot);
+	/* Optional: the caller is about to do I/O through the buffers of
+	 * engine_config; register them now if the engine can (sets
+	 * fixed_bufs).  Called once per engine, at its first data copy. */
+	void (*want_bufs)(struct engine *e);
 };
 
 struct engine_config {
@@ -114,7 +118,8 @@ struct engine_config {
 
 struct engine {
 	const struct engine_ops *ops;
-	bool fixed_bufs;	/* buffers registered: use req->buf */
+	bool fixed_bufs;	/* buffers registered: use req->buf (false
+				   until want_bufs() has registered them) */
 	bool link_rw;		/* READ may be linked to WRITE: both go
 				   through the same ring (or sync) path */
 	bool fixed_files;	/* fix_pair() can succeed */
@@ -230,6 +235,12 @@ static inline int engine_fix_pair(struct engine *e, int fd0, int fd1)
 static inline void engine_unfix_pair(struct engine *e, int slot)
 {
 	e->ops->unfix_pair(e, slot);
+}
+
+static inline void engine_want_bufs(struct engine *e)
+{
+	if (e->ops->want_bufs)
+		e->ops->want_bufs(e);
 }
 
 static inline void engine_destroy(struct engine *e)

@@ -25,6 +25,10 @@ struct ring_engine {
 	unsigned *free_pairs;		/* fixed-file slot pairs, as a stack */
 	unsigned nfree_pairs;
 	struct req_list done;		/* inline ops, to deliver */
+	/* The buffers to register at the first want_bufs(), if the kernel
+	 * has READ_FIXED/WRITE_FIXED; NULL once tried (or never). */
+	struct iovec *reg_iov;
+	unsigned reg_n;
 };
 
 static const unsigned char uring_op[OP_COUNT] = {
@@ -223,6 +227,20 @@ static void ring_unfix_pair(struct engine *e, int slot)
 	re->free_pairs[re->nfree_pairs++] = (unsigned)slot / 2;
 }
 
+static void ring_want_bufs(struct engine *e)
+{
+	struct ring_engine *re = (struct ring_engine *)e;
+
+	if (!re->reg_iov)
+		return;
+	/* -ENOMEM here is RLIMIT_MEMLOCK: plain buffers.  Requests already
+	 * in flight keep their plain READ/WRITE; later ones go fixed. */
+	e->fixed_bufs = io_uring_register_buffers(&re->ring, re->reg_iov,
+						  re->reg_n) == 0;
+	free(re->reg_iov);
+	re->reg_iov = NULL;
+}
+
 static void ring_destroy(struct engine *e)
 {
 	struct ring_engine *re = (struct ring_engine *)e;
@@ -233,6 +251,7 @@ static void ring_destroy(struct engine *e)
 	if (e->fixed_bufs)
 		io_uring_unregister_buffers(&re->ring);
 	io_uring_queue_exit(&re->ring);
+	free(re->reg_iov);
 	free(re->free_pairs);
 	free(re);
 }
@@ -243,6 +262,7 @@ static const struct engine_ops ring_ops = {
 	.run = ring_run,
 	.destroy = ring_destroy,
 	.fix_pair = ring_fix_pair,
+	.want_bufs = ring_want_bufs,
 	.unfix_pair = ring_unfix_pair,
 };
 
@@ -295,22 +315,19 @@ int engine_ring_create(struct engine **out, const struct engine_config *cfg)
 	}
 	re->openat2 = probe && !engine_policy.no_openat2 &&
 		      io_uring_opcode_supported(probe, IORING_OP_OPENAT2);
-	/* READ_FIXED/WRITE_FIXED are only used when registration works. */
+	/* READ_FIXED/WRITE_FIXED are only used when registration works,
+	 * and the buffers are registered when first wanted (ring_want_bufs):
+	 * a run that copies no data (a no-op --sync, clones, empty files)
+	 * never pins them. */
 	if (probe && cfg->bufs && !engine_policy.no_regbuf &&
 	    io_uring_opcode_supported(probe, IORING_OP_READ_FIXED) &&
 	    io_uring_opcode_supported(probe, IORING_OP_WRITE_FIXED)) {
-		struct iovec *iov = calloc(cfg->nbufs, sizeof(*iov));
-
-		if (iov) {
-			for (unsigned i = 0; i < cfg->nbufs; i++) {
-				iov[i].iov_base = (char *)cfg->bufs +
+		re->reg_iov = calloc(cfg->nbufs, sizeof(*re->reg_iov));
+		re->reg_n = cfg->nbufs;
+		for (unsigned i = 0; re->reg_iov && i < cfg->nbufs; i++) {
+			re->reg_iov[i].iov_base = (char *)cfg->bufs +
 						  i * cfg->buf_size;
-				iov[i].iov_len = cfg->buf_size;
-			}
-			/* -ENOMEM here is RLIMIT_MEMLOCK: plain buffers. */
-			re->e.fixed_bufs = io_uring_register_buffers(
-						   &re->ring, iov, cfg->nbufs) == 0;
-			free(iov);
+			re->reg_iov[i].iov_len = cfg->buf_size;
 		}
 	}
 	if (probe)

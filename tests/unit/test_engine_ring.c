@@ -25,7 +25,11 @@ int main(void)
 		skip_all("io_uring refused by the kernel");
 	}
 	ok(ret == 0, "ring engine created");
-	ok(e->fixed_bufs, "ring registered the buffers");
+	ok(!e->fixed_bufs, "ring: buffers not registered before wanted");
+	engine_want_bufs(e);
+	ok(e->fixed_bufs, "ring registered the buffers when wanted");
+	engine_want_bufs(e);
+	ok(e->fixed_bufs, "ring: a second want_bufs keeps them");
 	exercise(e, "ring", dirfd, &bp);
 
 	/* Fixed files: a pair of slots, usable by READ/WRITE, released. */
