@@ -87,6 +87,8 @@ struct copy_config {
 	unsigned json_ms;	/* between two --json "progress" records */
 	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
 	unsigned test_slow_us;	/* UCP_TEST_SLOW_US: pause per chunk written */
+	bool stage;		/* build new trees under a temp name
+				   (UCP_STAGE=0: not; see struct stage) */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };
 

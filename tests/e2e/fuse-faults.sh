@@ -168,9 +168,11 @@ run_ucp "no --verify, flipped byte" -r "$T/src" "$MNT/nv"
 [ $rc = 0 ] && ! cmp -s "$T/src/victim" "$T/back/nv/victim" ||
 	fail "the flip rule did not corrupt an unverified copy (the test proves nothing)"
 
-# SIGKILL while named temps exist: a rerun removes them and completes.
+# SIGKILL while named temps exist (in a directory that existed: there each
+# file is a named temp until complete): a rerun removes them and completes.
+mkdir -p "$T/back/k"
 mount_faults "write:*:delay:200000"	# 0.2 s a write: seconds in all
-"$UCP" -r "$T/src" "$MNT/k" 2>/dev/null &
+"$UCP" -rT "$T/src" "$MNT/k" 2>/dev/null &
 pid=$!
 for _ in $(seq 500); do
 	[ -n "$(find "$T/back/k" -name '.ucp.*' 2>/dev/null)" ] && break
@@ -184,5 +186,23 @@ run_ucp "rerun after SIGKILL" -rT "$T/src" "$MNT/k"
 [ $rc = 0 ] || fail "rerun after SIGKILL: exit $rc: $(cat "$T/err")"
 same_tree "$T/src" "$T/back/k" || fail "rerun after SIGKILL: tree differs"
 no_temps "$T/back/k" "rerun after SIGKILL"
+
+# SIGKILL while a new tree is built under its temp name: its name never
+# appears, and a rerun into the same parent removes the temp tree.
+mount_faults "write:*:delay:200000"
+"$UCP" -r "$T/src" "$MNT/k2" 2>/dev/null &
+pid=$!
+for _ in $(seq 500); do
+	[ -n "$(find "$T/back" -maxdepth 1 -name '.ucp.*' 2>/dev/null)" ] && break
+	sleep 0.01
+done
+[ -n "$(find "$T/back" -maxdepth 1 -name '.ucp.*')" ] || fail "staged SIGKILL: no temp tree was seen"
+{ kill -KILL $pid; wait $pid; } 2>/dev/null
+[ -e "$T/back/k2" ] && fail "staged SIGKILL: the name appeared before the tree was complete"
+mount_faults ""
+run_ucp "rerun after staged SIGKILL" -r "$T/src" "$MNT/k2"
+[ $rc = 0 ] || fail "rerun after staged SIGKILL: exit $rc: $(cat "$T/err")"
+same_tree "$T/src" "$T/back/k2" || fail "rerun after staged SIGKILL: tree differs"
+[ -z "$(find "$T/back" -maxdepth 1 -name '.ucp.*')" ] || fail "staged SIGKILL: temp tree left after the rerun"
 cleanup_mount
 done_test

@@ -1,5 +1,6 @@
 # interrupt: SIGINT, SIGTERM or SIGKILL in the middle of a copy leaves no
-# partial file at a final name and no temp file; a rerun completes it.
+# partial file at a final name and no temp file (a killed run's temp tree
+# goes with the rerun); a rerun completes it.
 . "$(dirname "$0")/../lib/common.sh"
 S=$T/src
 mkdir -p "$S/sub"
@@ -53,6 +54,10 @@ for sig in INT TERM KILL; do
 	# A rerun into the same place completes the copy.
 	"$UCP" -rT "$S" "$T/dst" || fail "rerun after SIG$sig exit status"
 	same_tree "$S" "$T/dst" || fail "rerun after SIG$sig: tree differs"
+	# A killed run's temp tree (a new directory is built under a temp
+	# name) is removed by the rerun into the same parent.
+	[ -z "$(find "$T" -maxdepth 1 -name '.ucp.*' -print -quit)" ] ||
+		fail "temp tree left after SIG$sig and a rerun"
 done
 # A copy that always finished first would prove nothing.
 [ $interrupted -gt 0 ] || fail "no copy was interrupted: make the source bigger"

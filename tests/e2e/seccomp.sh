@@ -45,6 +45,13 @@ if [ "${UCP_ENGINE:-ring}" != ring ] && command -v strace >/dev/null; then
 	same_tree "$T/src" "$T/d3" || fail "under strace: tree differs"
 	grep -q 'openat2(.*"sub".*O_DIRECTORY.*RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH' "$T/st" ||
 		fail "the destination directory was not opened with openat2: $(head -3 "$T/st")"
+	# A new tree (built under a temp name): files created at their names.
+	grep -q 'openat2(.*O_CREAT|O_EXCL.*RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH' "$T/st" ||
+		fail "the new file was not made with openat2: $(head -3 "$T/st")"
+	# Into the existing tree: replacements are made as O_TMPFILE.
+	strace -f -qq -e trace=openat2 -o "$T/st" "$UCP" -rT "$T/src" "$T/d3" ||
+		fail "under strace, replacing: exit $?"
+	same_tree "$T/src" "$T/d3" || fail "under strace, replacing: tree differs"
 	grep -q 'openat2(.*O_TMPFILE.*RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH' "$T/st" ||
 		fail "the temp file was not made with openat2: $(head -3 "$T/st")"
 	rm -rf "$T/d3"

@@ -4,12 +4,15 @@
  *
  * usage: racer watch DIR EVIL STOP
  *	the moment a subdirectory d* appears in DIR (inotify), move it aside
- *	and put a symlink to EVIL in its place (a destination being filled)
+ *	and put a symlink to EVIL in its place (a destination being filled);
+ *	while DIR does not exist, the same in the tree ucp builds for it
+ *	under a temp name in its parent (.ucp.*.NAME.tmp)
  * usage: racer flip DIR EVIL STOP
  *	flip DIR/d1..d99 between themselves and a symlink to EVIL, over and
  *	over (a source being read)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -41,8 +44,45 @@ static int flip(const char *dir, const char *evil, const char *stop)
 	return 0;
 }
 
+/* DIR, or the temp tree ucp builds for it (its parent's .ucp.*.NAME.tmp),
+ * into out; 0, or -1 when neither exists yet. */
+static int find_target(const char *dir, char *out, size_t size)
+{
+	char parent[PATH_MAX], want[NAME_MAX + 8];
+	const char *base = strrchr(dir, '/');
+	struct dirent *de;
+	DIR *d;
+
+	if (access(dir, F_OK) == 0) {
+		snprintf(out, size, "%s", dir);
+		return 0;
+	}
+	if (!base)
+		return -1;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(base - dir), dir);
+	snprintf(want, sizeof(want), ".%s.tmp", base + 1);
+	d = opendir(parent);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name), w = strlen(want);
+
+		if (!strncmp(de->d_name, ".ucp.", 5) && n > w &&
+		    !strcmp(de->d_name + n - w, want)) {
+			int len = snprintf(out, size, "%s/%s", parent,
+					   de->d_name);
+
+			closedir(d);
+			return len > 0 && (size_t)len < size ? 0 : -1;
+		}
+	}
+	closedir(d);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
+	char target[PATH_MAX];
 	char buf[8192], from[PATH_MAX], to[PATH_MAX + 32];
 	unsigned long swaps = 0;
 	int fd, wd = -1;
@@ -58,7 +98,8 @@ int main(int argc, char **argv)
 		ssize_t n;
 
 		if (wd < 0) {	/* the directory may not exist yet */
-			wd = inotify_add_watch(fd, argv[1], IN_CREATE | IN_MOVED_TO);
+			wd = find_target(argv[1], target, sizeof(target)) < 0 ? -1 :
+			     inotify_add_watch(fd, target, IN_CREATE | IN_MOVED_TO);
 			if (wd < 0) {
 				usleep(100);
 				continue;
@@ -74,7 +115,9 @@ int main(int argc, char **argv)
 				if (!ev->len || ev->name[0] != 'd' || strstr(ev->name, ".moved") ||
 				    !(ev->mask & IN_ISDIR))
 					continue;
-				snprintf(from, sizeof(from), "%s/%s", argv[1], ev->name);
+				if (snprintf(from, sizeof(from), "%s/%s", target,
+					     ev->name) >= (int)sizeof(from))
+					continue;
 				snprintf(to, sizeof(to), "%s.moved%lu", from, swaps);
 				if (rename(from, to) == 0 && symlink(argv[2], from) == 0)
 					swaps++;

@@ -1,0 +1,103 @@
+# stage: a directory copied to a new name is built under a temp name in
+# the destination's parent and appears under its own name only when
+# complete; a killed run's temp tree is removed by the next run there; a
+# name that appears meanwhile is never replaced.
+. "$(dirname "$0")/../lib/common.sh"
+S=$T/src
+mkdir -p "$S/sub/deeper" "$S/ro"
+# 2 x 8 MiB of dense data with a 5 ms pause per 128 KiB chunk written:
+# about half a second, long enough to look at the copy while it runs.
+python3 - "$S" <<'PY'
+import os, sys
+top = sys.argv[1]
+for i in range(2):
+    with open(os.path.join(top, "big%d" % i), "wb") as f:
+        f.write(os.urandom(8 << 20))
+for i in range(50):
+    with open(os.path.join(top, "sub", "s%d" % i), "wb") as f:
+        f.write(os.urandom(i * 10))
+open(os.path.join(top, "sub", "deeper", "f"), "w").write("deep\n")
+open(os.path.join(top, "ro", "f"), "w").write("in a read-only directory\n")
+os.symlink("sub/s1", os.path.join(top, "link"))
+os.link(os.path.join(top, "sub", "s2"), os.path.join(top, "hard"))
+PY
+chmod 555 "$S/ro"
+
+temps() { find "$1" -maxdepth 1 -name '.ucp.*' | wc -l; }
+
+# 1. While it runs, only the temp name exists; afterwards only the name.
+UCP_TEST_SLOW_US=5000 "$UCP" -a "$S" "$T/dst" &
+pid=$!
+sleep 0.2
+[ -e "$T/dst" ] && fail "the destination appeared before the copy was complete"
+[ "$(temps "$T")" = 1 ] || fail "no temp tree while copying: $(ls -a "$T")"
+wait $pid || fail "staged copy: exit status $?"
+same_tree "$S" "$T/dst" || fail "staged copy differs"
+[ "$(stat -c %h "$T/dst/hard")" = 2 ] || fail "hard links not kept in the staged tree"
+[ "$(temps "$T")" = 0 ] || fail "temp tree left: $(ls -a "$T")"
+# The top directory keeps its times (set before the rename).
+[ "$(stat -c %Y "$S")" = "$(stat -c %Y "$T/dst")" ] || fail "top directory mtime not kept"
+
+# 2. UCP_STAGE=0: the tree is built in place, as cp builds it.
+rm -rf "$T/inplace"
+UCP_STAGE=0 UCP_TEST_SLOW_US=5000 "$UCP" -r "$S" "$T/inplace" &
+pid=$!
+sleep 0.2
+[ -d "$T/inplace" ] || fail "UCP_STAGE=0: the destination is not being built in place"
+wait $pid || fail "UCP_STAGE=0: exit status"
+same_tree "$S" "$T/inplace" || fail "UCP_STAGE=0: copy differs"
+
+# 3. Killed: the temp tree stays (its files may be partial); the next run
+# into the same parent removes it, but not the temp of a live process.
+mkdir -p "$T/k"
+UCP_TEST_SLOW_US=5000 "$UCP" -r "$S" "$T/k/dst" &
+pid=$!
+sleep 0.2
+kill -KILL $pid
+wait $pid 2>/dev/null
+[ -e "$T/k/dst" ] && fail "killed run: the destination name appeared"
+[ "$(temps "$T/k")" = 1 ] || fail "killed run: no temp tree to sweep"
+# A read-only directory inside it must not stop the sweep.
+for d in "$T"/k/.ucp.*; do [ -d "$d" ] || continue; mkdir -p "$d/ro2/x"; chmod 555 "$d/ro2"; done
+mkdir "$T/k/.ucp.$$.0.0.live.tmp"	# this shell is alive: kept
+"$UCP" -r "$S" "$T/k/again" || fail "run after the killed one failed"
+same_tree "$S" "$T/k/again" || fail "run after the killed one differs"
+[ -d "$T/k/.ucp.$$.0.0.live.tmp" ] || fail "a live process's temp was removed"
+rmdir "$T/k/.ucp.$$.0.0.live.tmp"
+[ "$(temps "$T/k")" = 0 ] || fail "killed run's temp tree not removed: $(ls -a "$T/k")"
+
+# 4. The name is taken while the copy runs: not replaced, the copy stays
+# complete under its temp name, and the message names both.
+mkdir -p "$T/c"
+UCP_TEST_SLOW_US=5000 "$UCP" -r "$S" "$T/c/dst" 2>"$T/c.err" &
+pid=$!
+sleep 0.2
+mkdir "$T/c/dst"
+wait $pid
+rc=$?
+[ $rc = 1 ] || fail "name taken: exit status $rc, want 1"
+grep -q "^ucp: cannot move '$T/c/\.ucp\.[0-9.]*dst\.tmp' to '$T/c/dst': File exists$" "$T/c.err" ||
+	fail "name taken: message: $(cat "$T/c.err")"
+[ -z "$(ls -A "$T/c/dst")" ] || fail "name taken: the other directory was written into"
+tmp=$(find "$T/c" -maxdepth 1 -name '.ucp.*')
+[ -n "$tmp" ] && same_tree "$S" "$tmp" || fail "name taken: the staged copy is not complete"
+
+# 5. A failing entry inside the tree: reported, the rest copied, no
+# partial file (as non-root: an unreadable file).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$T/u"
+	cp -r "$S/sub" "$T/u/src"
+	chmod 000 "$T/u/src/s3"
+	chown -R 65534:65534 "$T/u"
+	chmod 755 "$T"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$UCP" -r "$T/u/src" "$T/u/dst" 2>"$T/u.err"
+	rc=$?
+	[ $rc = 1 ] || fail "unreadable entry: exit status $rc"
+	grep -q "cannot open '$T/u/src/s3' for reading: Permission denied" "$T/u.err" ||
+		fail "unreadable entry: message: $(cat "$T/u.err")"
+	[ -e "$T/u/dst/s3" ] && fail "unreadable entry: a file was left at its name"
+	cmp -s "$T/u/src/s4" "$T/u/dst/s4" || fail "unreadable entry: the others were not copied"
+	[ "$(temps "$T/u")" = 0 ] || fail "unreadable entry: temp tree left"
+fi
+chmod -R u+w "$S" "$T"
+done_test
