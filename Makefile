@@ -85,7 +85,7 @@ UNIT_DEPS_test_log = src/log.o src/pathbuf.o src/json.o
 UNIT_DEPS_test_opts = src/opts.o src/log.o src/pathbuf.o src/filter.o src/json.o
 UNIT_DEPS_test_pathbuf = src/pathbuf.o
 ENGINE_OBJS = src/engine.o src/engine_ring.o src/engine_sync.o \
-	src/engine_threads.o src/bufpool.o
+	src/engine_threads.o src/bufpool.o src/log.o src/pathbuf.o src/json.o
 UNIT_DEPS_test_engine_sync = $(ENGINE_OBJS)
 UNIT_DEPS_test_engine_ring = $(ENGINE_OBJS)
 UNIT_DEPS_test_engine_threads = $(ENGINE_OBJS)

@@ -9,8 +9,8 @@
  *
  *	OP:MATCH:ACTION[:ARG]
  *
- * OP is read, write, open, fsync, flush (the close of a file written) or
- * create; MATCH is a substring of the path ("*" matches every path);
+ * OP is read, write, open, fsync, flush (the close of a file written),
+ * create or getattr (a stat by name); MATCH is a substring of the path ("*" matches every path);
  * ACTION is
  *	eio, enospc, enoent   fail with that error
  *	short ARG             (read) return at most ARG bytes per call
@@ -123,8 +123,12 @@ static int ret_errno(int rc)
 
 static int ff_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
+	int rc;
+
 	if (fi)
 		return ret_errno(fstat((int)fi->fh, st));
+	if ((rc = fault("getattr", path)) < 0)
+		return rc;
 	return ret_errno(fstatat(base_fd, rel(path), st, AT_SYMLINK_NOFOLLOW));
 }
 
