@@ -629,6 +629,10 @@ static void stage_put(struct copy_run *run, struct stage *s)
 
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
+	if (s->pdfd < 0) {
+		stage_free(s);	/* --sync's DEST: main renames it */
+		return;
+	}
 	rc = renameat2(s->pdfd, s->tmp, s->pdfd, s->name, RENAME_NOREPLACE);
 	if (rc < 0 && errno == EINVAL) {
 		/* No RENAME_NOREPLACE here: a plain rename where the name
@@ -967,7 +971,7 @@ static bool remove_tree(int dfd, const char *name, int depth)
  * new tree was being built under its temp name.  One listing per
  * directory.
  */
-static void sweep_temps(struct copy_run *run, int dfd)
+static void sweep_temps_of(pid_t self, int dfd)
 {
 	int fd = dfd >= 0 ? openat(dfd, ".", O_RDONLY | O_DIRECTORY |
 					      O_CLOEXEC) : -1;
@@ -987,7 +991,7 @@ static void sweep_temps(struct copy_run *run, int dfd)
 			    strcmp(n + len - 4, ".tmp"))
 				continue;
 			pid = strtol(n + 5, &end, 10);
-			if (*end != '.' || pid <= 0 || pid == run->pid ||
+			if (*end != '.' || pid <= 0 || pid == self ||
 			    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 				continue;
 			if (unlinkat(dfd, n, 0) < 0 && errno == EISDIR)
@@ -997,6 +1001,16 @@ static void sweep_temps(struct copy_run *run, int dfd)
 	free(buf);
 	if (fd >= 0)
 		close(fd);
+}
+
+static void sweep_temps(struct copy_run *run, int dfd)
+{
+	sweep_temps_of(run->pid, dfd);
+}
+
+void copy_sweep_temps(int dfd)
+{
+	sweep_temps_of(getpid(), dfd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -3358,6 +3372,13 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 		job_fail(w, j, ENOMEM, false, "cannot copy %s");
 		job_close(w, j);
 		return;
+	}
+	if (run->cfg.sync && run->cfg.staged_dst && j->dir->root && d->fresh &&
+	    !d->stage && (d->stage = calloc(1, sizeof(*d->stage)))) {
+		/* --sync's DEST, made under a temp name by main (which
+		 * renames it): its new files too are made at their names. */
+		atomic_init(&d->stage->refs, 1);
+		d->stage->pdfd = -1;
 	}
 	if (d->fresh) {
 		mode_t final = j->stx.stx_mode & 01777 & ~run->umask;

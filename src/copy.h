@@ -89,6 +89,8 @@ struct copy_config {
 	unsigned test_slow_us;	/* UCP_TEST_SLOW_US: pause per chunk written */
 	bool stage;		/* build new trees under a temp name
 				   (UCP_STAGE=0: not; see struct stage) */
+	bool staged_dst;	/* --sync: DEST was made under a temp name
+				   by the caller, who renames it after */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };
 
@@ -128,5 +130,9 @@ void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
 		     unsigned long *entries);
 
 void copy_run_free(struct copy_run *run);
+
+/* Remove what killed runs left in directory dfd: ".ucp.PID.*.tmp" files
+ * and trees of processes that no longer run. */
+void copy_sweep_temps(int dfd);
 
 #endif

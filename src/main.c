@@ -9,6 +9,7 @@
  * which see the same cases inside a recursive copy.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
@@ -233,6 +234,82 @@ static int open_dir_fd(const char *path)
 }
 
 
+/*
+ * --sync's DEST, when missing, is built under a temp name in its parent
+ * (as cp's new trees are: struct stage in copy.c) and renamed at the end,
+ * so a backup appears only when its run is over.  UCP_STAGE=0: not.
+ */
+struct dest_stage {
+	int pfd;		/* DEST's parent, or -1: not staged */
+	char tmp[NAME_MAX + 1];
+	char *name, *tmp_disp;
+};
+
+/* Make DEST (staged when possible): 0, or -1 with errno from mkdir. */
+static int stage_dest(const char *dst, struct dest_stage *st)
+{
+	const char *e = getenv("UCP_STAGE");
+	char *pd = path_dir(dst);
+
+	if ((e && !strcmp(e, "0")) || !pd)
+		goto plain;
+	st->name = path_base(dst);
+	st->pfd = open_dir_fd(pd);
+	if (!st->name || st->pfd < 0 || !strcmp(st->name, ".") ||
+	    !strcmp(st->name, "..") || strchr(st->name, '/'))
+		goto undo;
+	copy_sweep_temps(st->pfd);
+	snprintf(st->tmp, sizeof(st->tmp), ".ucp.%d.0.0.%.120s.tmp",
+		 (int)getpid(), st->name);
+	st->tmp_disp = path_join(pd, st->tmp);
+	if (!st->tmp_disp || mkdirat(st->pfd, st->tmp, 0777) < 0)
+		goto undo;
+	free(pd);
+	return 0;
+undo:
+	if (st->pfd >= 0)
+		close(st->pfd);
+	st->pfd = -1;
+	free(st->name);
+	free(st->tmp_disp);
+	st->name = st->tmp_disp = NULL;
+plain:
+	free(pd);
+	return mkdir(dst, 0777);
+}
+
+/* DEST's fd once made (and its parent's, when staged). */
+static int open_made_dest(const char *dst, const struct dest_stage *st)
+{
+	return st->pfd >= 0 ? openat(st->pfd, st->tmp, O_RDONLY | O_DIRECTORY |
+						       O_NOFOLLOW | O_CLOEXEC) :
+			      open_dir_fd(dst);
+}
+
+/* The run is over: DEST takes its name (never over one that appeared). */
+static bool stage_dest_finish(struct dest_stage *st, const char *dst,
+			      bool fsync_it)
+{
+	bool ok = true;
+
+	if (st->pfd < 0)
+		return true;
+	if (renameat2(st->pfd, st->tmp, st->pfd, st->name,
+		      RENAME_NOREPLACE) < 0) {
+		log_error(errno, "cannot move %s to %s",
+			  log_quote(st->tmp_disp), log_quote(dst));
+		ok = false;
+	} else if (fsync_it && fsync(st->pfd) < 0) {
+		log_error(errno, "error syncing %s", log_quote(dst));
+		ok = false;
+	}
+	close(st->pfd);
+	free(st->name);
+	free(st->tmp_disp);
+	st->pfd = -1;
+	return ok;
+}
+
 /* --checksum-file: made (or emptied) before the run, checked at its end. */
 static FILE *manifest_open(const char *path)
 {
@@ -271,6 +348,7 @@ static int run_sync(struct opts *o)
 	int nsrc = o->nops - 1, dstfd = -1, signo = 0, ret;
 	unsigned failed = 0;
 	bool single_dir = false;
+	struct dest_stage dstage = { .pfd = -1 };
 	struct stat st;
 
 	if (o->nops < 2) {
@@ -293,7 +371,8 @@ static int run_sync(struct opts *o)
 	/* DEST: made when missing (its parent must exist), as rsync. */
 	dstfd = open_dir_fd(dst);
 	if (dstfd < 0 && errno == ENOENT && (single_dir || nsrc > 1)) {
-		if (!so->dry_run && mkdir(dst, 0777) < 0) {
+		if (!so->dry_run && (single_dir ? stage_dest(dst, &dstage) :
+						  mkdir(dst, 0777)) < 0) {
 			log_error(errno, "cannot create directory %s",
 				  log_quote(dst));
 			sync_state_fini(&ss);
@@ -302,10 +381,11 @@ static int run_sync(struct opts *o)
 		if (o->verbose || so->itemize)
 			log_out("created directory %s", log_escape(dst));
 		ss.root_created = true;
-		dstfd = so->dry_run ? -1 : open_dir_fd(dst);
+		dstfd = so->dry_run ? -1 : open_made_dest(dst, &dstage);
 		if (dstfd < 0 && !so->dry_run) {
 			log_error(errno, "cannot open directory %s",
 				  log_quote(dst));
+			stage_dest_finish(&dstage, dst, false);
 			sync_state_fini(&ss);
 			return RERR_FILEIO;
 		}
@@ -340,9 +420,11 @@ static int run_sync(struct opts *o)
 	cfg.verify = o->verify;
 	set_progress(&cfg, o->progress, false);
 	cfg.sync = &ss;
+	cfg.staged_dst = dstage.pfd >= 0;
 	if (o->checksum_file && !(cfg.manifest = manifest_open(o->checksum_file))) {
 		if (dstfd >= 0)
 			close(dstfd);
+		stage_dest_finish(&dstage, dst, false);
 		sync_state_fini(&ss);
 		return RERR_FILEIO;
 	}
@@ -351,6 +433,7 @@ static int run_sync(struct opts *o)
 		log_error(-ret, "cannot start");
 		if (dstfd >= 0)
 			close(dstfd);
+		stage_dest_finish(&dstage, dst, false);
 		sync_state_fini(&ss);
 		return RERR_FILEIO;
 	}
@@ -471,6 +554,8 @@ static int run_sync(struct opts *o)
 			xfer_print_stats(&ss.stats, atomic_load(&ss.deleted));
 	if (dstfd >= 0)
 		close(dstfd);
+	if (!stage_dest_finish(&dstage, dst, o->fsync))
+		failed++;
 	totals.failed = failed;
 	ret = signo ? RERR_SIGNAL : ss.del_limited ? RERR_DEL_LIMIT :
 	      failed ? RERR_PARTIAL : ss.vanished ? RERR_VANISHED : 0;

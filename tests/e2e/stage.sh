@@ -1,7 +1,7 @@
 # stage: a directory copied to a new name is built under a temp name in
 # the destination's parent and appears under its own name only when
 # complete; a killed run's temp tree is removed by the next run there; a
-# name that appears meanwhile is never replaced.
+# name that appears meanwhile is never replaced.  --sync's new DEST too.
 . "$(dirname "$0")/../lib/common.sh"
 S=$T/src
 mkdir -p "$S/sub/deeper" "$S/ro"
@@ -99,5 +99,34 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	cmp -s "$T/u/src/s4" "$T/u/dst/s4" || fail "unreadable entry: the others were not copied"
 	[ "$(temps "$T/u")" = 0 ] || fail "unreadable entry: temp tree left"
 fi
+# 6. --sync to a DEST that does not exist: the same, for the whole DEST.
+mkdir -p "$T/s"
+UCP_TEST_SLOW_US=5000 "$UCP" --sync "$S" "$T/s/mirror" &
+pid=$!
+sleep 0.2
+[ -e "$T/s/mirror" ] && fail "--sync: DEST appeared before the run was over"
+[ "$(temps "$T/s")" = 1 ] || fail "--sync: no temp DEST while syncing: $(ls -a "$T/s")"
+wait $pid || fail "--sync staged: exit status $?"
+same_tree --mode --times "$S" "$T/s/mirror" || fail "--sync staged: mirror differs"
+[ "$(temps "$T/s")" = 0 ] || fail "--sync staged: temp left"
+out=$("$UCP" --sync --itemize-changes "$S" "$T/s/mirror") || fail "--sync rerun: exit"
+[ -z "$out" ] || fail "--sync rerun changed something: $out"
+# Killed, then run again: the temp DEST is removed, the mirror made.
+UCP_TEST_SLOW_US=5000 "$UCP" --sync "$S" "$T/s/m2" &
+pid=$!
+sleep 0.2
+kill -KILL $pid
+wait $pid 2>/dev/null
+[ -e "$T/s/m2" ] && fail "--sync killed: DEST appeared"
+"$UCP" --sync "$S" "$T/s/m2" || fail "--sync after a kill: exit status"
+same_tree --mode --times "$S" "$T/s/m2" || fail "--sync after a kill: mirror differs"
+[ "$(temps "$T/s")" = 0 ] || fail "--sync after a kill: temp DEST left: $(ls -a "$T/s")"
+# UCP_STAGE=0: DEST is made first, as rsync makes it.
+UCP_STAGE=0 UCP_TEST_SLOW_US=5000 "$UCP" --sync "$S" "$T/s/m3" &
+pid=$!
+sleep 0.2
+[ -d "$T/s/m3" ] || fail "--sync, UCP_STAGE=0: DEST not made first"
+wait $pid || fail "--sync, UCP_STAGE=0: exit status"
+same_tree --mode --times "$S" "$T/s/m3" || fail "--sync, UCP_STAGE=0: mirror differs"
 chmod -R u+w "$S" "$T"
 done_test
