@@ -99,6 +99,7 @@ static void anc_put(struct anc *a)
 struct stage {
 	atomic_int refs;
 	int pdfd;		/* the parent directory */
+	bool fsync;		/* --fsync: sync the parent after the rename */
 	char *tmp, *name;	/* the temp and final names in it */
 	char *tmp_disp, *disp;	/* ... as the messages name them */
 };
@@ -620,19 +621,43 @@ static int fsync_dir(int dfd)
 	return 0;
 }
 
+struct stage *copy_stage_new(int pdfd, const char *tmp, const char *name,
+			     const char *disp, bool fsync)
+{
+	struct stage *s = calloc(1, sizeof(*s));
+	char *dir = path_dir(disp);
+
+	if (!s) {
+		if (pdfd >= 0)
+			close(pdfd);
+		free(dir);
+		return NULL;
+	}
+	atomic_init(&s->refs, 1);
+	s->pdfd = pdfd;
+	s->fsync = fsync;
+	s->tmp = strdup(tmp);
+	s->name = strdup(name);
+	s->disp = strdup(disp);
+	s->tmp_disp = dir ? path_join(dir, tmp) : NULL;
+	free(dir);
+	if (pdfd < 0 || !s->tmp || !s->name || !s->disp || !s->tmp_disp) {
+		stage_free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* The last node of a staged tree is done: give the tree its name.  Never
  * over anything that appeared there meanwhile: that is reported, and the
  * copy stays under its temp name, complete. */
-static void stage_put(struct copy_run *run, struct stage *s)
+bool copy_stage_put(struct stage *s)
 {
+	bool ok = true;
 	int rc;
 
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
-		return;
-	if (s->pdfd < 0) {
-		stage_free(s);	/* --sync's DEST: main renames it */
-		return;
-	}
+		return true;
 	rc = renameat2(s->pdfd, s->tmp, s->pdfd, s->name, RENAME_NOREPLACE);
 	if (rc < 0 && errno == EINVAL) {
 		/* No RENAME_NOREPLACE here: a plain rename where the name
@@ -647,12 +672,19 @@ static void stage_put(struct copy_run *run, struct stage *s)
 	if (rc < 0) {
 		log_error(errno, "cannot move %s to %s",
 			  log_quote(s->tmp_disp), log_quote(s->disp));
-		atomic_fetch_add(&run->errors, 1);
-	} else if (run->cfg.fsync && fsync_dir(s->pdfd) < 0) {
+		ok = false;
+	} else if (s->fsync && fsync_dir(s->pdfd) < 0) {
 		log_error(errno, "error syncing %s", log_quote(s->disp));
-		atomic_fetch_add(&run->errors, 1);
+		ok = false;
 	}
 	stage_free(s);
+	return ok;
+}
+
+static void stage_put(struct copy_run *run, struct stage *s)
+{
+	if (!copy_stage_put(s))
+		atomic_fetch_add(&run->errors, 1);
 }
 
 static void dnode_free(struct copy_run *run, struct dnode *d)
@@ -1136,10 +1168,17 @@ static void resume_buf_waiters(struct worker *w)
  */
 /* ".ucp.PID.WORKER.N.NAME.tmp" (NAME cut to 120 bytes): unique in the
  * run, recognisable by sweep_temps(), and telling whose it is. */
+void copy_temp_name(char *buf, size_t size, pid_t pid, unsigned worker,
+		    unsigned n, const char *name)
+{
+	snprintf(buf, size, ".ucp.%d.%u.%u.%.120s.tmp", (int)pid, worker, n,
+		 name);
+}
+
 static const char *temp_name(struct worker *w, struct job *j)
 {
-	snprintf(j->tmpname, sizeof(j->tmpname), ".ucp.%d.%u.%u.%.120s.tmp",
-		 (int)w->run->pid, w->id, w->tmp_counter++, j->dname);
+	copy_temp_name(j->tmpname, sizeof(j->tmpname), w->run->pid, w->id,
+		       w->tmp_counter++, j->dname);
 	return j->tmpname;
 }
 
@@ -3147,27 +3186,17 @@ static bool is_cycle(const struct job *j)
  * destination that does not exist yet. */
 static bool stage_new(struct worker *w, struct job *j)
 {
-	struct stage *s;
-	char *dir;
+	char *disp;
 
-	if (!w->run->cfg.stage || w->run->cfg.sync || !w->run->cfg.recursive)
+	if (!w->run->cfg.stage || w->run->cfg.sync || !w->run->cfg.recursive ||
+	    !(disp = dst_disp(j)))
 		return false;
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	j->stage = copy_stage_new(fcntl(j->dir->dfd, F_DUPFD_CLOEXEC, 0),
+				  temp_name(w, j), j->dname, disp,
+				  w->run->cfg.fsync);
+	free(disp);
+	if (!j->stage)
 		return false;
-	atomic_init(&s->refs, 1);
-	s->pdfd = fcntl(j->dir->dfd, F_DUPFD_CLOEXEC, 0);
-	s->tmp = strdup(temp_name(w, j));
-	s->name = strdup(j->dname);
-	s->disp = dst_disp(j);
-	dir = s->disp ? path_dir(s->disp) : NULL;
-	s->tmp_disp = dir && s->tmp ? path_join(dir, s->tmp) : NULL;
-	free(dir);
-	if (s->pdfd < 0 || !s->tmp || !s->name || !s->disp || !s->tmp_disp) {
-		stage_free(s);
-		return false;
-	}
-	j->stage = s;
 	j->dir->staged_entry = true;	/* its only entry */
 	return true;
 }
@@ -3373,13 +3402,8 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 		job_close(w, j);
 		return;
 	}
-	if (run->cfg.sync && run->cfg.staged_dst && j->dir->root && d->fresh &&
-	    !d->stage && (d->stage = calloc(1, sizeof(*d->stage)))) {
-		/* --sync's DEST, made under a temp name by main (which
-		 * renames it): its new files too are made at their names. */
-		atomic_init(&d->stage->refs, 1);
-		d->stage->pdfd = -1;
-	}
+	if (run->cfg.sync && j->dir->root && d->fresh && !d->stage)
+		d->stage = stage_get(run->cfg.dst_stage); /* --sync's DEST */
 	if (d->fresh) {
 		mode_t final = j->stx.stx_mode & 01777 & ~run->umask;
 		mode_t made = ((j->stx.stx_mode & 01777) | S_IRWXU) &

@@ -38,6 +38,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "opts.h"
 
@@ -47,6 +48,8 @@ enum progress { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_LINES };
 
 /* SIGUSR1: set by the handler; the run prints one status line. */
 extern volatile sig_atomic_t copy_status_signal;
+
+struct stage;
 
 struct copy_config {
 	bool verbose;
@@ -89,8 +92,8 @@ struct copy_config {
 	unsigned test_slow_us;	/* UCP_TEST_SLOW_US: pause per chunk written */
 	bool stage;		/* build new trees under a temp name
 				   (UCP_STAGE=0: not; see struct stage) */
-	bool staged_dst;	/* --sync: DEST was made under a temp name
-				   by the caller, who renames it after */
+	struct stage *dst_stage; /* --sync: DEST, made under a temp name
+				    by the caller (copy_stage_new) */
 	struct sync_state *sync;	/* --sync (sync.h), or NULL for cp */
 };
 
@@ -134,5 +137,22 @@ void copy_run_free(struct copy_run *run);
 /* Remove what killed runs left in directory dfd: ".ucp.PID.*.tmp" files
  * and trees of processes that no longer run. */
 void copy_sweep_temps(int dfd);
+
+/* The temp name ".ucp.PID.WORKER.N.NAME.tmp" (NAME cut to 120 bytes):
+ * unique in the run, and what copy_sweep_temps() recognises. */
+void copy_temp_name(char *buf, size_t size, pid_t pid, unsigned worker,
+		    unsigned n, const char *name);
+
+/*
+ * A directory built under the temp name tmp in directory pdfd (taken over,
+ * closed at the end), to be renamed to name (displayed as disp) when the
+ * last reference goes; fsync: then sync pdfd.  The run's directory nodes
+ * under it hold references.  NULL when out of memory (pdfd closed).
+ */
+struct stage *copy_stage_new(int pdfd, const char *tmp, const char *name,
+			     const char *disp, bool fsync);
+/* Drop a reference; the last renames (never over an existing name).
+ * false after a diagnostic. */
+bool copy_stage_put(struct stage *s);
 
 #endif

@@ -187,12 +187,25 @@ static bool run_inline(const struct ring_engine *re, const struct req *r)
 	return false;
 }
 
-/* A STATX of a name: inline now?  (Adaptive: see ring_statx_inline.) */
+/* A STATX of a name (not run_inline's): inline now?  (Adaptive: see
+ * ring_statx_inline.) */
 static bool statx_inline_now(struct ring_engine *re, const struct req *r)
 {
 	return r->op == OP_STATX && !(r->oflags & AT_EMPTY_PATH) &&
-	       engine_policy.inline_statx && !re->inline_op[OP_STATX] &&
-	       !ring_statx_ring(re);
+	       engine_policy.inline_statx && !ring_statx_ring(re);
+}
+
+/* Run r now as a plain syscall if the policy says so; delivered later. */
+static bool queue_inline(struct ring_engine *re, struct req *r)
+{
+	if (run_inline(re, r))
+		r->res = engine_exec_sync(r);
+	else if (statx_inline_now(re, r))
+		r->res = ring_statx_inline(re, r);
+	else
+		return false;
+	req_list_push(&re->done, r);
+	return true;
 }
 
 static int ring_queue(struct engine *e, struct req *r)
@@ -201,10 +214,7 @@ static int ring_queue(struct engine *e, struct req *r)
 	struct io_uring_sqe *sqe;
 	int ret;
 
-	if (run_inline(re, r) || statx_inline_now(re, r)) {
-		r->res = r->op == OP_STATX && !run_inline(re, r) ?
-				 ring_statx_inline(re, r) : engine_exec_sync(r);
-		req_list_push(&re->done, r);
+	if (queue_inline(re, r)) {
 		e->inflight++;
 		return 0;
 	}

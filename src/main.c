@@ -235,79 +235,42 @@ static int open_dir_fd(const char *path)
 
 
 /*
- * --sync's DEST, when missing, is built under a temp name in its parent
- * (as cp's new trees are: struct stage in copy.c) and renamed at the end,
- * so a backup appears only when its run is over.  UCP_STAGE=0: not.
+ * --sync's DEST, when missing and SRC is one directory, is built under a
+ * temp name in its parent (the stage of cp's new trees, copy.c) and gets
+ * its name when the last reference goes, so a backup appears only when its
+ * run is over.  Makes DEST: 0, or -1 with errno from mkdir; *stage and
+ * *fd are set (fd: the directory made, or -1 to open DEST by name).
  */
-struct dest_stage {
-	int pfd;		/* DEST's parent, or -1: not staged */
+static int make_dest(const char *dst, bool staged, bool fsync_it,
+		     struct stage **stage, int *fd)
+{
+	char *pd = staged ? path_dir(dst) : NULL;
+	char *name = staged ? path_base(dst) : NULL;
 	char tmp[NAME_MAX + 1];
-	char *name, *tmp_disp;
-};
+	int pfd = pd ? open_dir_fd(pd) : -1;
 
-/* Make DEST (staged when possible): 0, or -1 with errno from mkdir. */
-static int stage_dest(const char *dst, struct dest_stage *st)
-{
-	const char *e = getenv("UCP_STAGE");
-	char *pd = path_dir(dst);
-
-	if ((e && !strcmp(e, "0")) || !pd)
-		goto plain;
-	st->name = path_base(dst);
-	st->pfd = open_dir_fd(pd);
-	if (!st->name || st->pfd < 0 || !strcmp(st->name, ".") ||
-	    !strcmp(st->name, "..") || strchr(st->name, '/'))
-		goto undo;
-	copy_sweep_temps(st->pfd);
-	snprintf(st->tmp, sizeof(st->tmp), ".ucp.%d.0.0.%.120s.tmp",
-		 (int)getpid(), st->name);
-	st->tmp_disp = path_join(pd, st->tmp);
-	if (!st->tmp_disp || mkdirat(st->pfd, st->tmp, 0777) < 0)
-		goto undo;
-	free(pd);
-	return 0;
-undo:
-	if (st->pfd >= 0)
-		close(st->pfd);
-	st->pfd = -1;
-	free(st->name);
-	free(st->tmp_disp);
-	st->name = st->tmp_disp = NULL;
-plain:
-	free(pd);
-	return mkdir(dst, 0777);
-}
-
-/* DEST's fd once made (and its parent's, when staged). */
-static int open_made_dest(const char *dst, const struct dest_stage *st)
-{
-	return st->pfd >= 0 ? openat(st->pfd, st->tmp, O_RDONLY | O_DIRECTORY |
-						       O_NOFOLLOW | O_CLOEXEC) :
-			      open_dir_fd(dst);
-}
-
-/* The run is over: DEST takes its name (never over one that appeared). */
-static bool stage_dest_finish(struct dest_stage *st, const char *dst,
-			      bool fsync_it)
-{
-	bool ok = true;
-
-	if (st->pfd < 0)
-		return true;
-	if (renameat2(st->pfd, st->tmp, st->pfd, st->name,
-		      RENAME_NOREPLACE) < 0) {
-		log_error(errno, "cannot move %s to %s",
-			  log_quote(st->tmp_disp), log_quote(dst));
-		ok = false;
-	} else if (fsync_it && fsync(st->pfd) < 0) {
-		log_error(errno, "error syncing %s", log_quote(dst));
-		ok = false;
+	*stage = NULL;
+	*fd = -1;
+	if (pfd >= 0 && name && strcmp(name, ".") && strcmp(name, "..") &&
+	    !strchr(name, '/')) {
+		copy_sweep_temps(pfd);
+		copy_temp_name(tmp, sizeof(tmp), getpid(), 0, 0, name);
+		if (mkdirat(pfd, tmp, 0777) == 0) {
+			*stage = copy_stage_new(fcntl(pfd, F_DUPFD_CLOEXEC, 0),
+						tmp, name, dst, fsync_it);
+			if (*stage)
+				*fd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY |
+							       O_NOFOLLOW |
+							       O_CLOEXEC);
+			else
+				unlinkat(pfd, tmp, AT_REMOVEDIR);
+		}
 	}
-	close(st->pfd);
-	free(st->name);
-	free(st->tmp_disp);
-	st->pfd = -1;
-	return ok;
+	if (pfd >= 0)
+		close(pfd);
+	free(pd);
+	free(name);
+	return *stage ? 0 : mkdir(dst, 0777);
 }
 
 /* --checksum-file: made (or emptied) before the run, checked at its end. */
@@ -348,7 +311,7 @@ static int run_sync(struct opts *o)
 	int nsrc = o->nops - 1, dstfd = -1, signo = 0, ret;
 	unsigned failed = 0;
 	bool single_dir = false;
-	struct dest_stage dstage = { .pfd = -1 };
+	struct stage *dstage = NULL;
 	struct stat st;
 
 	if (o->nops < 2) {
@@ -368,11 +331,12 @@ static int run_sync(struct opts *o)
 	if (nsrc == 1 && stat(o->ops[0], &st) == 0 && S_ISDIR(st.st_mode))
 		single_dir = true;
 
+	copy_config_defaults(&cfg);
 	/* DEST: made when missing (its parent must exist), as rsync. */
 	dstfd = open_dir_fd(dst);
 	if (dstfd < 0 && errno == ENOENT && (single_dir || nsrc > 1)) {
-		if (!so->dry_run && (single_dir ? stage_dest(dst, &dstage) :
-						  mkdir(dst, 0777)) < 0) {
+		if (!so->dry_run && make_dest(dst, single_dir && cfg.stage,
+					      o->fsync, &dstage, &dstfd) < 0) {
 			log_error(errno, "cannot create directory %s",
 				  log_quote(dst));
 			sync_state_fini(&ss);
@@ -381,11 +345,12 @@ static int run_sync(struct opts *o)
 		if (o->verbose || so->itemize)
 			log_out("created directory %s", log_escape(dst));
 		ss.root_created = true;
-		dstfd = so->dry_run ? -1 : open_made_dest(dst, &dstage);
+		if (dstfd < 0 && !so->dry_run)
+			dstfd = open_dir_fd(dst);
 		if (dstfd < 0 && !so->dry_run) {
 			log_error(errno, "cannot open directory %s",
 				  log_quote(dst));
-			stage_dest_finish(&dstage, dst, false);
+			copy_stage_put(dstage);
 			sync_state_fini(&ss);
 			return RERR_FILEIO;
 		}
@@ -408,7 +373,6 @@ static int run_sync(struct opts *o)
 				  log_quote(so->link_dest));
 	}
 
-	copy_config_defaults(&cfg);
 	cfg.verbose = o->verbose;
 	cfg.recursive = true;
 	cfg.preserve = o->preserve;
@@ -420,11 +384,11 @@ static int run_sync(struct opts *o)
 	cfg.verify = o->verify;
 	set_progress(&cfg, o->progress, false);
 	cfg.sync = &ss;
-	cfg.staged_dst = dstage.pfd >= 0;
+	cfg.dst_stage = dstage;
 	if (o->checksum_file && !(cfg.manifest = manifest_open(o->checksum_file))) {
 		if (dstfd >= 0)
 			close(dstfd);
-		stage_dest_finish(&dstage, dst, false);
+		copy_stage_put(dstage);
 		sync_state_fini(&ss);
 		return RERR_FILEIO;
 	}
@@ -433,7 +397,7 @@ static int run_sync(struct opts *o)
 		log_error(-ret, "cannot start");
 		if (dstfd >= 0)
 			close(dstfd);
-		stage_dest_finish(&dstage, dst, false);
+		copy_stage_put(dstage);
 		sync_state_fini(&ss);
 		return RERR_FILEIO;
 	}
@@ -554,7 +518,7 @@ static int run_sync(struct opts *o)
 			xfer_print_stats(&ss.stats, atomic_load(&ss.deleted));
 	if (dstfd >= 0)
 		close(dstfd);
-	if (!stage_dest_finish(&dstage, dst, o->fsync))
+	if (!copy_stage_put(dstage))	/* DEST takes its name */
 		failed++;
 	totals.failed = failed;
 	ret = signo ? RERR_SIGNAL : ss.del_limited ? RERR_DEL_LIMIT :
