@@ -50,7 +50,7 @@ static int owner_fd(int fd, const struct statx *st, bool privileged)
 	return errno;
 }
 
-int meta_copy_xattrs(int sfd, int dfd)
+int meta_copy_xattrs(int sfd, int dfd, unsigned *nset)
 {
 	char stackbuf[4096], *names = stackbuf, *value = NULL;
 	ssize_t len = flistxattr(sfd, stackbuf, sizeof(stackbuf));
@@ -92,6 +92,8 @@ int meta_copy_xattrs(int sfd, int dfd)
 		v = fgetxattr(sfd, n, value, vcap);
 		if (v < 0 || fsetxattr(dfd, n, value, (size_t)v, 0) < 0)
 			ret = ret ? ret : -errno;
+		else if (nset)
+			(*nset)++;
 	}
 out:
 	if (names != stackbuf)
@@ -103,14 +105,32 @@ out:
 void meta_apply_fd(int fd, int sfd, const struct statx *st,
 		   unsigned preserve, bool privileged, struct meta_result *res)
 {
+	bool owner = preserve & PRESERVE_OWNERSHIP;
+	bool mode = preserve & PRESERVE_MODE;
+	unsigned nset = 0;
 	struct timespec ts[2];
+	struct stat now;
 
 	memset(res, 0, sizeof(*res));
-	if (preserve & PRESERVE_OWNERSHIP)
+	/* Skip what would change nothing, as cp does: a file created by
+	 * root for a root-owned source already has its owner, and one
+	 * created with the source's mode its mode.  Each chown or chmod
+	 * is a journalled inode update; the fstat is not. */
+	if ((owner || mode) && fstat(fd, &now) == 0) {
+		if (now.st_uid == st->stx_uid && now.st_gid == st->stx_gid)
+			owner = false;
+		else if (owner)
+			now.st_mode = (mode_t)~0u; /* chown may clear set-id */
+		if ((now.st_mode & 07777) == (st->stx_mode & 07777))
+			mode = false;
+	}
+	if (owner)
 		res->err[META_OWNER] = owner_fd(fd, st, privileged);
 	if (preserve & PRESERVE_XATTR)
-		res->err[META_XATTR] = -meta_copy_xattrs(sfd, fd);
-	if ((preserve & PRESERVE_MODE) && fchmod(fd, st->stx_mode & 07777) < 0)
+		res->err[META_XATTR] = -meta_copy_xattrs(sfd, fd, &nset);
+	/* A copied ACL sets the mode bits as well: set them after it. */
+	if ((preserve & PRESERVE_MODE) && (mode || nset) &&
+	    fchmod(fd, st->stx_mode & 07777) < 0)
 		res->err[META_MODE] = errno;
 	if (preserve & PRESERVE_TIMESTAMPS) {
 		times_of(st, ts);

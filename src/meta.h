@@ -7,8 +7,9 @@
  * then the mode, then the times (anything written after would change
  * them).  Nothing is printed: each attribute's failure comes back as an
  * errno in struct meta_result, and the caller reports it with the path.
- * A non-root chown refused with EPERM/EINVAL is not a failure (cp's rule):
- * the group alone is tried, silently.
+ * An owner or mode the copy already has is not set again (an fstat
+ * tells).  A non-root chown refused with EPERM/EINVAL is not a failure
+ * (cp's rule): the group alone is tried, silently.
  */
 #ifndef UCP_META_H
 #define UCP_META_H
@@ -34,8 +35,9 @@ void meta_apply_at(int dirfd, const char *name, const struct statx *st,
 		   struct meta_result *res);
 
 /* Copy every xattr sfd has that the caller may read to dfd, except
- * security.selinux (that is --preserve=context).  0 or -errno. */
-int meta_copy_xattrs(int sfd, int dfd);
+ * security.selinux (that is --preserve=context).  0 or -errno; *nset (if
+ * not NULL) counts the xattrs set. */
+int meta_copy_xattrs(int sfd, int dfd, unsigned *nset);
 
 /* cp's message for a failure of attribute a, with one %s for the path. */
 const char *meta_message(enum meta_attr a);

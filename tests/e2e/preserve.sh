@@ -66,6 +66,21 @@ compare "--mode --times --links" -a --no-preserve=ownership
 compare "--mode --owner --links $opt_x" -a --no-preserve=timestamps
 compare "--mode" -rP
 compare "--mode" -rd
+# The mode and owner are set only where the new file's differ from the
+# source's (cp's rule): a restrictive umask or a default ACL in the
+# destination make them differ, and the copy must still be exact.
+old_umask=$(umask)
+umask 077
+compare "--mode --times --owner --links $opt_x" -a
+umask "$old_umask"
+if [ $acl = 1 ]; then
+	mkdir -p "$T/dacl" && setfacl -d -m u::rwx,g::---,o::--- "$T/dacl"
+	rm -rf "$T/dacl/c" "$T/dacl/u"
+	cp -a "$S" "$T/dacl/c" && "$UCP" -a "$S" "$T/dacl/u" ||
+		fail "-a under a default ACL failed"
+	same_tree "--mode --times --owner --links $opt_x" "$T/dacl/c" "$T/dacl/u" ||
+		fail "-a under a default ACL: result differs from cp's"
+fi
 # The ACLs and the capability by name, as getfacl and getcap show them.
 rm -rf "$T/u" && "$UCP" -a "$S" "$T/u"
 if [ $acl = 1 ]; then
