@@ -31,9 +31,48 @@
 
 extern volatile sig_atomic_t copy_stop_signal;
 
+/* How a stop that cannot wind down ends: -1 dies of the signal (cp), else
+ * _exit with this status (--sync: rsync's 20). */
+static volatile sig_atomic_t forced_status = -1;
+static unsigned stop_grace_s = 2;	/* UCP_TEST_STOP_GRACE_S */
+
+static void die_now(void)
+{
+	int sig = copy_stop_signal;
+	sigset_t set;
+
+	if (forced_status >= 0)
+		_exit(forced_status);
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);	/* in its own handler */
+	raise(sig);
+	_exit(128 + sig);
+}
+
+/*
+ * SIGINT/SIGTERM/SIGHUP: stop admitting work, abandon what is unpublished,
+ * end as soon as the requests in flight are back.  A request may never
+ * come back (reading a FIFO nobody writes, a hung network filesystem), so
+ * a second signal, or two seconds, ends the process at once, as
+ * the signal would end cp.  That is as safe as a SIGKILL: nothing
+ * unfinished is at a final name (temp files are unlinked O_TMPFILEs; a
+ * temp tree is swept by the next run).
+ */
 static void on_signal(int sig)
 {
+	if (copy_stop_signal)
+		die_now();
 	copy_stop_signal = sig;
+	alarm(stop_grace_s);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	if (copy_stop_signal)
+		die_now();
 }
 
 static bool has_trailing_slash(const char *p)
@@ -161,16 +200,23 @@ static void set_progress(struct copy_config *cfg, int want, bool prompts)
 		cfg->progress_ms = cfg->json_ms = (unsigned)atoi(ms);
 }
 
-static void install_signals(void)
+static void install_signals(int status)
 {
 	struct sigaction sa;
+	const char *grace = getenv("UCP_TEST_STOP_GRACE_S");
 
+	forced_status = status;
+	if (grace && atoi(grace) > 0)
+		stop_grace_s = (unsigned)atoi(grace);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGALRM);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 }
 
 /* --files-from: each listed path and the directories leading to it. */
@@ -401,7 +447,7 @@ static int run_sync(struct opts *o)
 		sync_state_fini(&ss);
 		return RERR_FILEIO;
 	}
-	install_signals();
+	install_signals(RERR_SIGNAL);
 
 	for (int i = 0; i < nsrc; i++) {
 		const char *src = o->ops[i];
@@ -805,7 +851,7 @@ static int run_copy(const struct opts *op)
 		free(dname);
 	}
 
-	install_signals();
+	install_signals(-1);
 	failed += copy_run_exec(run, &signo);
 	copy_run_totals(run, &totals.bytes, &totals.entries);
 	copy_run_free(run);
