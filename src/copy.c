@@ -3540,7 +3540,11 @@ static void job_start(struct worker *w, struct job *j)
 			stat_source(w, j);	/* omitting directory */
 			return;
 		}
+		/* cp stats the destination first: only a missing
+		 * directory gets as far as the create. */
 		job_fail(w, j, -j->dir->dfd, true,
+			 -j->dir->dfd != ENOENT && !w->run->cfg.sync ?
+				 "cannot stat %s" :
 			 S_ISDIR(j->stx.stx_mode) ?
 				 "cannot create directory %s" :
 				 S_ISLNK(j->stx.stx_mode) ?

@@ -74,6 +74,12 @@ same_as_cp -t nodir f
 same_as_cp -t f g
 same_as_cp f nonex/x
 same_as_cp -r d nonex/x
+# A destination whose parent is not a directory: cp's lstat of it fails
+# first, so "cannot stat", whatever the source.
+same_as_cp f g/x
+same_as_cp -r d g/x
+same_as_cp -P l g/x
+same_as_cp f g/x/y
 same_as_cp f nonex/
 same_as_cp f h
 same_as_cp f g
