@@ -3452,6 +3452,18 @@ static void stat_source(struct worker *w, struct job *j)
 	j->stream = w->run->cfg.copy_as_regular && !w->run->cfg.hard_link &&
 		    !w->run->cfg.symbolic_link && !S_ISREG(j->stx.stx_mode) &&
 		    !S_ISDIR(j->stx.stx_mode) && !S_ISLNK(j->stx.stx_mode);
+	if (S_ISDIR(j->stx.stx_mode) && !w->run->cfg.recursive) {
+		/* Before anything about the destination, as cp. */
+		char *s = src_disp(j);
+
+		log_error(0, "-r not specified; omitting directory %s",
+			  log_quote(s ? s : j->name));
+		free(s);
+		j->err = EISDIR;
+		atomic_fetch_add(&w->run->errors, 1);
+		job_close(w, j);
+		return;
+	}
 	before = j->state;
 	if (!check_existing(w, j)) {
 		if (j->state == before)	/* not parked or linking */
@@ -3475,17 +3487,6 @@ static void stat_source(struct worker *w, struct job *j)
 		file_open(w, j);
 		break;
 	case S_IFDIR:
-		if (!w->run->cfg.recursive) {
-			char *s = src_disp(j);
-
-			log_error(0, "-r not specified; omitting directory %s",
-				  log_quote(s ? s : j->name));
-			free(s);
-			j->err = EISDIR;
-			atomic_fetch_add(&w->run->errors, 1);
-			job_close(w, j);
-			break;
-		}
 		dir_mkdir(w, j);
 		break;
 	case S_IFLNK:

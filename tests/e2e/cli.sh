@@ -80,6 +80,12 @@ same_as_cp f g/x
 same_as_cp -r d g/x
 same_as_cp -P l g/x
 same_as_cp f g/x/y
+# Without -r a directory is omitted before anything about the destination.
+same_as_cp d g
+same_as_cp -T d g
+same_as_cp -T d e
+same_as_cp -l d g
+same_as_cp -s d g
 same_as_cp f nonex/
 same_as_cp f h
 same_as_cp f g
