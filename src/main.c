@@ -109,12 +109,29 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 		log_error(errno, "cannot stat %s", log_quote(src_disp));
 		goto fail;
 	}
-	if (!S_ISDIR(st.st_mode) && has_trailing_slash(dst_disp) &&
-	    dst_dirfd >= 0) {
+	if (has_trailing_slash(dst_disp) && dst_dirfd >= 0) {
+		/* "DEST/" must be a directory.  As in cp: an existing
+		 * non-directory fails the stat; a missing name is made only
+		 * by a directory, anything else fails its create. */
 		struct stat dt;
+		bool as_reg = S_ISREG(st.st_mode) ||
+			      (!S_ISLNK(st.st_mode) &&
+			       (!o->recursive || o->copy_contents));
 
-		if (stat(dst_disp, &dt) < 0 || !S_ISDIR(dt.st_mode)) {
-			log_error(ENOTDIR, "cannot create regular file %s",
+		ret = stat(dst_disp, &dt);
+		if (ret < 0 && errno != ENOENT) {
+			log_error(errno, "cannot stat %s", log_quote(dst_disp));
+			goto fail;
+		}
+		if (ret < 0 && !S_ISDIR(st.st_mode)) {
+			log_error(as_reg ? ENOTDIR : ENOENT,
+				  as_reg ?
+					  "cannot create regular file %s" :
+				  S_ISLNK(st.st_mode) ?
+					  "cannot create symbolic link %s" :
+				  S_ISFIFO(st.st_mode) ?
+					  "cannot create fifo %s" :
+					  "cannot create special file %s",
 				  log_quote(dst_disp));
 			goto fail;
 		}

@@ -87,6 +87,15 @@ same_as_cp -T d e
 same_as_cp -l d g
 same_as_cp -s d g
 same_as_cp f nonex/
+# "DEST/": an existing non-directory fails cp's stat; a missing name is
+# made only for a directory, anything else fails with its create's words.
+same_as_cp f g/
+same_as_cp -r d g/
+same_as_cp --setup 'ln -s g lg' f lg/
+same_as_cp -P l nonex/
+same_as_cp -r l nonex/
+same_as_cp --setup 'mkfifo p' -r p nonex/
+same_as_cp -r d nonex/
 same_as_cp f h
 same_as_cp f g
 same_as_cp -f f g
