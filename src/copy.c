@@ -213,6 +213,9 @@ struct job {
 	bool sparse;		/* has holes: read only the data extents */
 	bool cloned;		/* FICLONE shared the data */
 	bool inplace;		/* --inplace: tfd is the destination itself */
+	bool trunc_open;	/* ... opened with O_TRUNC (cp), so holes may
+				   be skipped */
+	bool tmp_denied;	/* no temp file may be made in the directory */
 	bool into_special;	/* ... a FIFO or device, written into as cp does */
 	bool made;		/* cp --stats: this run created the entry */
 	bool clone_tried;	/* FICLONE was attempted (--debug) */
@@ -1762,6 +1765,14 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		r->path = j->dname;
 		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
 			    O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	} else if (j->keep_dst_mode && j->tmp_denied) {
+		/* A file we may write, in a directory where we may not
+		 * create: write into it, as cp always does (not atomic,
+		 * as in cp), rather than fail where cp succeeds. */
+		j->inplace = j->trunc_open = true;
+		r->path = j->dname;
+		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
+			    O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	}
 	r->beneath = 1;
 	req_submit(w, j, r);
@@ -1919,6 +1930,15 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		space_defer(w, j);	/* out of inodes: retry alone */
 		return;
 	}
+	if ((r->res == -EACCES || r->res == -EPERM) && j->keep_dst_mode &&
+	    !j->inplace && !j->tmp_denied) {
+		/* A directory we may not write to: cp writes into the
+		 * existing file. */
+		j->tmp_denied = true;
+		j->named_tmp = j->staged = false;
+		file_create_tmp(w, j);
+		return;
+	}
 	if (r->res < 0) {
 		job_fail(w, j, -r->res, true, "cannot create regular file %s");
 		job_close(w, j);
@@ -1931,7 +1951,7 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		snprintf(w->run->cur, sizeof(w->run->cur), "%s", j->name);
 		pthread_mutex_unlock(&w->run->prog_lock);
 	}
-	if (j->keep_dst_mode) {
+	if (j->keep_dst_mode && !j->inplace) {
 		/* The file being replaced keeps its owner and exact mode
 		 * (O_TMPFILE applied the umask; chown drops set-id bits, so
 		 * chmod comes second).  Rare path: plain syscalls. */
@@ -1952,10 +1972,11 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	j->changed = false;
 	/* Fewer blocks than bytes: there are holes (cp's test too).  Dense
 	 * files never pay for the extent lookups. */
-	j->sparse = j->stx.stx_size > 0 && !j->inplace &&
+	j->sparse = j->stx.stx_size > 0 && (!j->inplace || j->trunc_open) &&
 		    w->run->cfg.sparse != SPARSE_NEVER &&
 		    j->stx.stx_blocks * 512 < j->stx.stx_size;
-	j->zero_holes = j->stx.stx_size > 0 && !j->inplace &&
+	j->zero_holes = j->stx.stx_size > 0 &&
+			(!j->inplace || j->trunc_open) &&
 			w->run->cfg.sparse == SPARSE_ALWAYS;
 	j->data_end = j->sparse ? 0 : UINT64_MAX;
 	j->wb_off = 0;

@@ -1,0 +1,76 @@
+# overwrite: an existing destination file is replaced atomically (a temp
+# file renamed over it), keeping its mode and owner as cp's write into it
+# does.  Where cp writes into the file, ucp differs in one documented way:
+# other hard links of the old file keep the old data (a snapshot sharing
+# the inode is not changed through the copy).  Where no temp file can be
+# made (a directory we may not write to, holding a file we may), ucp
+# writes into the file as cp does instead of failing where cp succeeds.
+# engines: ring sync threads
+. "$(dirname "$0")/../lib/common.sh"
+cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
+
+# fixture DIR: a source file and destinations: hard-linked across
+# directories, and single.
+fixture() {
+	mkdir -p "$1/src" "$1/dst/sub"
+	mkfile "$1/src/f" 200000
+	printf 'old linked\n' >"$1/dst/f"
+	ln "$1/dst/f" "$1/dst/sub/f-link"
+	printf 'old single\n' >"$1/dst/single"
+	chmod 640 "$1/dst/f"
+}
+
+# Hard-linked destinations: a new inode at the name; the other link keeps
+# the old data.  Mode and owner of the replaced file are kept, as by cp.
+for args in "src/f dst/f" "-r src/. dst"; do
+	rm -rf "$T/b"
+	fixture "$T/b"
+	(cd "$T/b" && "$UCP" $args) || fail "$args: exit $?"
+	cmp -s "$T/b/src/f" "$T/b/dst/f" || fail "$args: dst/f not replaced"
+	[ "$(cat "$T/b/dst/sub/f-link")" = "old linked" ] ||
+		fail "$args: the other link of dst/f was written through"
+	[ "$(stat -c %h "$T/b/dst/sub/f-link")" = 1 ] || fail "$args: link count"
+	[ "$(stat -c %a "$T/b/dst/f")" = 640 ] || fail "$args: dst/f lost its mode"
+done
+# A single link is replaced too: a new inode, never written over.
+ino=$(stat -c %i "$T/b/dst/single")
+"$UCP" "$T/b/src/f" "$T/b/dst/single" || fail "replace single: exit $?"
+cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
+[ "$(stat -c %i "$T/b/dst/single")" != "$ino" ] || fail "a single-link file was written in place"
+
+# As an unprivileged user: a directory without write permission, a file in
+# it that may be written (cp writes into it), one that may not, and a
+# sparse source written into such a file (its holes kept, as by cp).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	for side in a b; do
+		rm -rf "$T/$side"
+		mkdir -p "$T/$side/ro"
+		mkfile "$T/$side/new" 300000
+		truncate -s 8M "$T/$side/sparse"
+		printf 'tail' | dd of="$T/$side/sparse" bs=1 seek=$((6 << 20)) \
+			conv=notrunc status=none
+		for f in mine theirs holes; do printf 'old\n' >"$T/$side/ro/$f"; done
+		chown -R 65534:65534 "$T/$side"
+		chown 0:0 "$T/$side/ro/theirs"
+		chmod 555 "$T/$side/ro"
+	done
+	chmod 755 "$T"
+	for args in "new ro/mine" "new ro/theirs" "sparse ro/holes" "-p new ro/mine"; do
+		(cd "$T/a" && as_nobody cp $args 2>../a.err; echo $? >../a.rc)
+		(cd "$T/b" && as_nobody "$UCP" $args 2>../b.err; echo $? >../b.rc)
+		sed -i 's/^cp: /ucp: /' "$T/a.err"
+		cmp -s "$T/a.rc" "$T/b.rc" || fail "read-only dir, $args: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
+		cmp -s "$T/a.err" "$T/b.err" || { fail "read-only dir, $args: stderr differs"; diff "$T/a.err" "$T/b.err"; }
+	done
+	same_tree --mode --owner "$T/a" "$T/b" || fail "read-only dir: trees differ"
+	cmp -s "$T/b/new" "$T/b/ro/mine" || fail "read-only dir: ro/mine not written"
+	[ "$(stat -c %.9Y "$T/b/new")" = "$(stat -c %.9Y "$T/b/ro/mine")" ] ||
+		fail "read-only dir: -p did not keep the mtime of ro/mine"
+	a=$(stat -c %b "$T/a/ro/holes") b=$(stat -c %b "$T/b/ro/holes")
+	[ "$b" -le $((a + 64)) ] || fail "sparse source written into ro/holes: $b blocks, cp $a"
+	chmod 755 "$T/a/ro" "$T/b/ro"
+else
+	echo "note: not root (or no setpriv): the read-only directory case is not run"
+fi
+done_test
