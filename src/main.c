@@ -776,7 +776,8 @@ static int run_copy(const struct opts *op)
 	cfg.recursive = o.recursive;
 	cfg.force = o.force;
 	cfg.clobber = o.clobber;
-	cfg.preserve = o.preserve;
+	cfg.preserve = o.preserve |
+		       (o.preserve & PRESERVE_MODE ? PRESERVE_ACL : 0);
 	cfg.reflink = o.reflink;
 	cfg.update = o.update;
 	cfg.hard_link = o.hard_link;

@@ -50,7 +50,17 @@ static int owner_fd(int fd, const struct statx *st, bool privileged)
 	return errno;
 }
 
-int meta_copy_xattrs(int sfd, int dfd, unsigned *nset)
+enum { SKIP_ACLS = 1, ONLY_ACLS = 2 };
+
+static bool is_acl(const char *n)
+{
+	return !strncmp(n, "system.posix_acl_", 17);
+}
+
+/* Copy the xattrs sfd has that the caller may read to dfd, except
+ * security.selinux (that is --preserve=context) and those skip leaves
+ * out.  0 or -errno; *nset (if not NULL) counts the xattrs set. */
+static int xattrs_copy(int sfd, int dfd, unsigned *nset, unsigned skip)
 {
 	char stackbuf[4096], *names = stackbuf, *value = NULL;
 	ssize_t len = flistxattr(sfd, stackbuf, sizeof(stackbuf));
@@ -72,7 +82,9 @@ int meta_copy_xattrs(int sfd, int dfd, unsigned *nset)
 	for (char *n = names; n < names + len; n += strlen(n) + 1) {
 		ssize_t v;
 
-		if (!strcmp(n, "security.selinux"))
+		if (!strcmp(n, "security.selinux") ||
+		    ((skip & SKIP_ACLS) && is_acl(n)) ||
+		    ((skip & ONLY_ACLS) && !is_acl(n)))
 			continue;
 		v = fgetxattr(sfd, n, NULL, 0);
 		if (v < 0) {
@@ -126,8 +138,13 @@ void meta_apply_fd(int fd, int sfd, const struct statx *st,
 	}
 	if (owner)
 		res->err[META_OWNER] = owner_fd(fd, st, privileged);
+	/* ACLs go with the mode, not with the xattrs (cp's rule): cp -p
+	 * copies them, cp -a --no-preserve=mode does not. */
 	if (preserve & PRESERVE_XATTR)
-		res->err[META_XATTR] = -meta_copy_xattrs(sfd, fd, &nset);
+		res->err[META_XATTR] = -xattrs_copy(sfd, fd, &nset,
+			preserve & PRESERVE_ACL ? 0 : SKIP_ACLS);
+	else if (preserve & PRESERVE_ACL)
+		res->err[META_MODE] = -xattrs_copy(sfd, fd, &nset, ONLY_ACLS);
 	/* A copied ACL sets the mode bits as well: set them after it. */
 	if ((preserve & PRESERVE_MODE) && (mode || nset) &&
 	    fchmod(fd, st->stx_mode & 07777) < 0)

@@ -34,11 +34,6 @@ void meta_apply_at(int dirfd, const char *name, const struct statx *st,
 		   unsigned preserve, bool privileged,
 		   struct meta_result *res);
 
-/* Copy every xattr sfd has that the caller may read to dfd, except
- * security.selinux (that is --preserve=context).  0 or -errno; *nset (if
- * not NULL) counts the xattrs set. */
-int meta_copy_xattrs(int sfd, int dfd, unsigned *nset);
-
 /* cp's message for a failure of attribute a, with one %s for the path. */
 const char *meta_message(enum meta_attr a);
 

@@ -118,6 +118,9 @@ enum {
 	PRESERVE_CONTEXT = 1 << 4,
 	PRESERVE_XATTR = 1 << 5,
 	PRESERVE_ALL = (1 << 6) - 1,
+	/* Not an option: cp's mode includes the ACLs (set with
+	 * PRESERVE_MODE for cp, not for --sync, which is rsync -a). */
+	PRESERVE_ACL = 1 << 6,
 };
 
 /* --reflink: clone the data (FICLONE) where the filesystem can. */
