@@ -1955,9 +1955,20 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		/* The file being replaced keeps its owner and exact mode
 		 * (O_TMPFILE applied the umask; chown drops set-id bits, so
 		 * chmod comes second).  Rare path: plain syscalls. */
+		int ofd;
+
 		if (w->run->is_root)
 			(void)!fchown(j->tfd, j->dstx.stx_uid, j->dstx.stx_gid);
 		(void)!fchmod(j->tfd, j->dstx.stx_mode & 07777);
+		/* ... and its xattrs and ACLs (best effort, as the owner:
+		 * an old file we cannot read keeps only its mode). */
+		ofd = openat(j->dir->dfd, j->dname, O_RDONLY | O_NOFOLLOW |
+			     O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (ofd >= 0) {
+			(void)meta_keep_xattrs(ofd, j->tfd, !(w->run->cfg.preserve &
+							    PRESERVE_MODE));
+			close(ofd);
+		}
 	}
 	if (w->run->cfg.attr_only) {
 		file_finish_data(w, j);	/* no data: attributes, publish */

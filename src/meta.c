@@ -50,7 +50,7 @@ static int owner_fd(int fd, const struct statx *st, bool privileged)
 	return errno;
 }
 
-enum { SKIP_ACLS = 1, ONLY_ACLS = 2 };
+enum { SKIP_CAPS = 1, SKIP_ACLS = 2, ONLY_ACLS = 4 };
 
 static bool is_acl(const char *n)
 {
@@ -83,6 +83,7 @@ static int xattrs_copy(int sfd, int dfd, unsigned *nset, unsigned skip)
 		ssize_t v;
 
 		if (!strcmp(n, "security.selinux") ||
+		    ((skip & SKIP_CAPS) && !strcmp(n, "security.capability")) ||
 		    ((skip & SKIP_ACLS) && is_acl(n)) ||
 		    ((skip & ONLY_ACLS) && !is_acl(n)))
 			continue;
@@ -112,6 +113,11 @@ out:
 		free(names);
 	free(value);
 	return ret;
+}
+
+int meta_keep_xattrs(int ofd, int dfd, bool acls)
+{
+	return xattrs_copy(ofd, dfd, NULL, SKIP_CAPS | (acls ? 0 : SKIP_ACLS));
 }
 
 void meta_apply_fd(int fd, int sfd, const struct statx *st,

@@ -1,6 +1,9 @@
 # acl: ACLs follow cp's rules.  They go with the mode, not with the xattrs:
 # -p and --preserve=mode copy them (default ACLs of directories too),
-# --preserve=xattr alone and -a --no-preserve=mode do not.  Each case
+# --preserve=xattr alone and -a --no-preserve=mode do not.  A file that
+# replaces an existing one keeps what cp's write into that file keeps: its
+# xattrs and ACLs (its ACLs give way to the source's when the mode is
+# preserved), but not a file capability, which a write clears.  Each case
 # is run with GNU cp on an identical tree, and the trees are compared,
 # xattrs and ACLs included.
 # engines: ring sync threads
@@ -59,4 +62,13 @@ getfacl -pn "$T/b/pf" | grep -q '^user:65534:r--' || fail "-p: the ACL entry was
 both -rp d ../pd
 getfacl -pn "$T/b/pd" | grep -q '^default:user:65534:r-x' || fail "-rp: the default ACL was lost"
 
+# Replacing an existing file.
+for opts in "" "-p" "--preserve=mode" "--preserve=xattr" "-a" "-a --no-preserve=mode" "-f"; do
+	both $opts f ../dst/f
+done
+both f ../dst/f
+getfattr -n user.old --only-values "$T/b/dst/f" 2>/dev/null | grep -qx kept ||
+	fail "the replaced file's xattr was lost"
+getfacl -pn "$T/b/dst/f" | grep -q '^group:65534:rw-' || fail "the replaced file's ACL was lost"
+[ -z "$(getcap "$T/b/dst/f" 2>/dev/null)" ] || fail "a capability survived the replacement"
 done_test
