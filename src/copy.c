@@ -1955,6 +1955,7 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		/* The file being replaced keeps its owner and exact mode
 		 * (O_TMPFILE applied the umask; chown drops set-id bits, so
 		 * chmod comes second).  Rare path: plain syscalls. */
+		bool acls = !(w->run->cfg.preserve & PRESERVE_MODE);
 		int ofd;
 
 		if (w->run->is_root)
@@ -1965,8 +1966,7 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		ofd = openat(j->dir->dfd, j->dname, O_RDONLY | O_NOFOLLOW |
 			     O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (ofd >= 0) {
-			(void)meta_keep_xattrs(ofd, j->tfd, !(w->run->cfg.preserve &
-							    PRESERVE_MODE));
+			(void)meta_keep_xattrs(ofd, j->tfd, acls);
 			close(ofd);
 		}
 	}
