@@ -3,6 +3,8 @@
 # with the synchronous engine.  openat2 refused with ENOSYS (or EPERM, as
 # runtimes answer syscalls they do not know): destination names fall back
 # to openat with O_NOFOLLOW and the copy is exact, under every engine.
+# renameat2 refused with EINVAL when asked for RENAME_NOREPLACE (a
+# filesystem without it): new trees, replacements and --sync still work.
 # Without a filter, destination names are opened with openat2 and
 # RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS (seen with strace on the syscall
 # engines; the ring's OPENAT2 is not visible to strace).
@@ -59,5 +61,30 @@ if [ "${UCP_ENGINE:-ring}" != ring ] && command -v strace >/dev/null; then
 		fail "openat2 disabled: exit $?"
 	same_tree "$T/src" "$T/d3" || fail "openat2 disabled: tree differs"
 	[ -s "$T/st" ] && fail "openat2 disabled, yet used: $(head -3 "$T/st")"
+fi
+
+# A filesystem without RENAME_NOREPLACE answers EINVAL (refused here only
+# when renameat2 asks for it): a new tree, built under a temp name, still
+# gets its name by a plain rename where the name is free; replacements and
+# --sync work; no temp is left.
+rm -rf "$T/d5" "$T/d6"
+"$NOSYS" 22 renameat2-noreplace -- "$UCP" -r "$T/src" "$T/d5" 2>"$T/err" ||
+	fail "no RENAME_NOREPLACE: exit $?: $(cat "$T/err")"
+same_tree "$T/src" "$T/d5" || fail "no RENAME_NOREPLACE: tree differs"
+"$NOSYS" 22 renameat2-noreplace -- "$UCP" -rT "$T/src" "$T/d5" 2>"$T/err" ||
+	fail "no RENAME_NOREPLACE, replacing: exit $?: $(cat "$T/err")"
+same_tree "$T/src" "$T/d5" || fail "no RENAME_NOREPLACE, replacing: tree differs"
+"$NOSYS" 22 renameat2-noreplace -- "$UCP" --sync "$T/src" "$T/d6" 2>"$T/err" ||
+	fail "no RENAME_NOREPLACE, --sync: exit $?: $(cat "$T/err")"
+same_tree "$T/src" "$T/d6" || fail "no RENAME_NOREPLACE, --sync: tree differs"
+[ -z "$(find "$T" -name '.ucp.*' -print -quit)" ] || fail "no RENAME_NOREPLACE: temp left"
+if command -v strace >/dev/null; then
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	rm -rf "$T/d7"
+	"$NOSYS" 22 renameat2-noreplace -- strace -f -qq -e trace=renameat2,renameat \
+		-o "$T/st" "$UCP" -r "$T/src" "$T/d7" || fail "under strace: exit $?"
+	same_tree "$T/src" "$T/d7" || fail "no RENAME_NOREPLACE, under strace: tree differs"
+	grep -q 'renameat2(.*RENAME_NOREPLACE.*EINVAL' "$T/st" && grep -q 'renameat(.*"d7"' "$T/st" ||
+		fail "the plain-rename fallback did not run: $(cat "$T/st")"
 fi
 done_test

@@ -5,7 +5,10 @@
  *	nosys ERRNO SYSCALL[,SYSCALL...] -- COMMAND [ARG]...
  *
  * ERRNO is a number (38 ENOSYS, 1 EPERM); SYSCALL a name from the short
- * table below.  The filter is inherited by every thread and child.
+ * table below.  "renameat2-noreplace" refuses renameat2 only when its
+ * flags hold RENAME_NOREPLACE, as a filesystem without that flag answers
+ * (EINVAL); plain renames still work.  The filter is inherited by every
+ * thread and child.
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -26,11 +29,12 @@ static const struct {
 	{ "io_uring_setup", SYS_io_uring_setup },
 	{ "openat2", SYS_openat2 },
 	{ "statx", SYS_statx },
+	{ "renameat2-noreplace", SYS_renameat2 },
 };
 
 int main(int argc, char **argv)
 {
-	struct sock_filter f[16];
+	struct sock_filter f[32];
 	struct sock_fprog prog;
 	unsigned n = 0;
 	int err;
@@ -50,7 +54,7 @@ int main(int argc, char **argv)
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		offsetof(struct seccomp_data, nr));
 	list = argv[2];
-	while ((name = strsep(&list, ",")) && n < 14) {
+	while ((name = strsep(&list, ",")) && n < 26) {
 		size_t i;
 
 		for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -59,6 +63,22 @@ int main(int argc, char **argv)
 		if (i == sizeof(table) / sizeof(table[0])) {
 			fprintf(stderr, "nosys: unknown syscall %s\n", name);
 			return 2;
+		}
+		if (strchr(name, '-')) {
+			/* nr == renameat2 && (flags & RENAME_NOREPLACE):
+			 * refuse; else reload nr for the next test. */
+			f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP |
+				BPF_JEQ | BPF_K, (unsigned)table[i].nr, 0, 4);
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W |
+				BPF_ABS, offsetof(struct seccomp_data, args[4]));
+			f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP |
+				BPF_JSET | BPF_K, 1 /* RENAME_NOREPLACE */, 0, 1);
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+				SECCOMP_RET_ERRNO |
+				((unsigned)err & SECCOMP_RET_DATA));
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W |
+				BPF_ABS, offsetof(struct seccomp_data, nr));
+			continue;
 		}
 		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
 			(unsigned)table[i].nr, 0, 1);
