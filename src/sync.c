@@ -516,6 +516,13 @@ unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 			err = sync_backup(st, dfd, name, rel, true);
 		else if (unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0) < 0)
 			err = errno;
+		if (err == ENOTEMPTY && st->o->backup && !st->o->backup_dir) {
+			/* Its files' backups were made in it: rsync says so
+			 * and goes on; not a failure. */
+			log_out("cannot delete non-empty directory: %s",
+				log_escape(rel));
+			err = 0;
+		}
 		if (err) {
 			log_error(err, "cannot remove %s", log_quote(d));
 			fails++;

@@ -232,6 +232,23 @@ for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk"; do
 	fi
 done
 
+# A deleted directory whose files were backed up in it (--backup without
+# --backup-dir) cannot go: rsync says so on stdout and it is no failure.
+# (rsync prints some of these lines twice: compared as sets.)
+fixture "$S"
+rm -rf "$T/r" "$T/u"
+rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
+rm -r "$S/d"
+settimes "$S"
+rsync -aH --delete --backup "$S/" "$T/r/" >"$T/r.out"; rrc=$?
+"$UCP" --sync --delete --backup "$S" "$T/u" >"$T/u.out" 2>"$T/u.err"; urc=$?
+[ $urc = $rrc ] || fail "--backup, deleted directory: exit $urc, rsync $rrc: $(cat "$T/u.err")"
+grep -q '^cannot delete non-empty directory: d$' "$T/r.out" ||
+	fail "rsync's message changed: $(cat "$T/r.out")"
+diff <(sort -u "$T/r.out") <(sort -u "$T/u.out") ||
+	fail "--backup, deleted directory: notices differ from rsync's"
+same_tree --mode --links "$T/r" "$T/u" || fail "--backup, deleted directory: trees differ"
+
 # size and time options against rsync
 for args in --size-only --ignore-times --checksum --existing --ignore-existing \
 	    --update "--max-size=100K" "--min-size=5" "--modify-window=2"; do
