@@ -507,8 +507,13 @@ unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 	}
 	if (st->o->max_delete < 0)
 		atomic_fetch_add(&st->deleted, 1);
-	if (report)
+	/* A directory kept by its backups is not deleted: it is reported
+	 * once it is gone. */
+	if (report && (st->o->dry_run || !is_dir || !st->o->backup ||
+		       st->o->backup_dir)) {
 		report_delete(st, rel, is_dir);
+		report = false;
+	}
 	if (!st->o->dry_run) {
 		int err = 0;
 
@@ -522,10 +527,13 @@ unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 			log_out("cannot delete non-empty directory: %s",
 				log_escape(rel));
 			err = 0;
+			report = false;
 		}
 		if (err) {
 			log_error(err, "cannot remove %s", log_quote(d));
 			fails++;
+		} else if (report) {
+			report_delete(st, rel, is_dir);
 		}
 	}
 	free(d);

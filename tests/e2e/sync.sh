@@ -233,15 +233,16 @@ for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk"; do
 done
 
 # A deleted directory whose files were backed up in it (--backup without
-# --backup-dir) cannot go: rsync says so on stdout and it is no failure.
+# --backup-dir) cannot go: rsync says so on stdout, does not itemize it as
+# deleted, and it is no failure.
 # (rsync prints some of these lines twice: compared as sets.)
 fixture "$S"
 rm -rf "$T/r" "$T/u"
 rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
 rm -r "$S/d"
 settimes "$S"
-rsync -aH --delete --backup "$S/" "$T/r/" >"$T/r.out"; rrc=$?
-"$UCP" --sync --delete --backup "$S" "$T/u" >"$T/u.out" 2>"$T/u.err"; urc=$?
+rsync -aH --delete --backup -i "$S/" "$T/r/" >"$T/r.out"; rrc=$?
+"$UCP" --sync --delete --backup --itemize-changes "$S" "$T/u" >"$T/u.out" 2>"$T/u.err"; urc=$?
 [ $urc = $rrc ] || fail "--backup, deleted directory: exit $urc, rsync $rrc: $(cat "$T/u.err")"
 grep -q '^cannot delete non-empty directory: d$' "$T/r.out" ||
 	fail "rsync's message changed: $(cat "$T/r.out")"
