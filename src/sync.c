@@ -473,20 +473,31 @@ static void report_delete(const struct sync_state *st, const char *rel,
 }
 
 static unsigned delete_in(struct sync_state *st, const struct nameset *seen,
-			  int dfd, const char *rel, const char *disp);
+			  int dfd, const char *rel, const char *disp,
+			  bool *kept);
 
-unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
-			   bool is_dir, const char *rel, const char *disp,
-			   bool report)
+static void kept_dir(const char *rel)
+{
+	/* rsync's notice, on stdout: not a failure. */
+	log_out("cannot delete non-empty directory: %s", log_escape(rel));
+}
+
+/* As sync_delete_entry; *kept (if not NULL) is set when the entry stays
+ * because something in it does. */
+static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
+			     bool is_dir, const char *rel, const char *disp,
+			     bool report, bool *kept)
 {
 	unsigned fails = 0;
 	char *d = path_join(disp, name);
+	bool later;
 
 	if (!d)
 		return 1;
 	if (is_dir) {
 		int cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
 					    O_NOFOLLOW | O_CLOEXEC);
+		bool inner = false;
 
 		if (cfd < 0) {
 			log_error(errno, "cannot open directory %s",
@@ -494,9 +505,16 @@ unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 			free(d);
 			return 1;
 		}
-		fails = delete_in(st, NULL, cfd, rel, d);
+		fails = delete_in(st, NULL, cfd, rel, d, &inner);
 		close(cfd);
-		if (fails) {
+		if (!fails && inner && report) {
+			/* The filters protect something in it (known before
+			 * any rmdir, so dry runs say it too). */
+			kept_dir(rel);
+			if (kept)
+				*kept = true;
+		}
+		if (fails || (inner && report)) {
 			free(d);
 			return fails;
 		}
@@ -507,13 +525,12 @@ unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 	}
 	if (st->o->max_delete < 0)
 		atomic_fetch_add(&st->deleted, 1);
-	/* A directory kept by its backups is not deleted: it is reported
-	 * once it is gone. */
-	if (report && (st->o->dry_run || !is_dir || !st->o->backup ||
-		       st->o->backup_dir)) {
+	/* Something may stay in a directory (an entry the filters protect,
+	 * the backups of its files) and keep it: it is reported once it is
+	 * gone. */
+	later = report && is_dir && !st->o->dry_run;
+	if (report && !later)
 		report_delete(st, rel, is_dir);
-		report = false;
-	}
 	if (!st->o->dry_run) {
 		int err = 0;
 
@@ -521,18 +538,17 @@ unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 			err = sync_backup(st, dfd, name, rel, true);
 		else if (unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0) < 0)
 			err = errno;
-		if (err == ENOTEMPTY && st->o->backup && !st->o->backup_dir) {
-			/* Its files' backups were made in it: rsync says so
-			 * and goes on; not a failure. */
-			log_out("cannot delete non-empty directory: %s",
-				log_escape(rel));
+		if (err == ENOTEMPTY && is_dir && report) {
+			kept_dir(rel);	/* the backups of its files */
+			if (kept)
+				*kept = true;
 			err = 0;
-			report = false;
+			later = false;
 		}
 		if (err) {
 			log_error(err, "cannot remove %s", log_quote(d));
 			fails++;
-		} else if (report) {
+		} else if (later) {
 			report_delete(st, rel, is_dir);
 		}
 	}
@@ -540,13 +556,21 @@ unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 	return fails;
 }
 
+unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
+			   bool is_dir, const char *rel, const char *disp,
+			   bool report)
+{
+	return delete_entry(st, dfd, name, is_dir, rel, disp, report, NULL);
+}
+
 /*
- * Delete entries of the directory dfd (at rel, displayed as disp): every
- * one (seen NULL: the directory itself goes next), or those seen does not
- * have and no rule protects.  Deepest first, as rsync lists them.
+ * Delete entries of the directory dfd (at rel, displayed as disp) that no
+ * rule protects: every one (seen NULL: the directory itself goes next),
+ * or those seen does not have.  Deepest first, as rsync lists them.
  */
 static unsigned delete_in(struct sync_state *st, const struct nameset *seen,
-			  int dfd, const char *rel, const char *disp)
+			  int dfd, const char *rel, const char *disp,
+			  bool *kept)
 {
 	int lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir = lfd >= 0 ? fdopendir(lfd) : NULL;
@@ -579,9 +603,13 @@ static unsigned delete_in(struct sync_state *st, const struct nameset *seen,
 			fails++;
 			continue;
 		}
-		if (!seen || !sync_protected(st, r, is_dir))
-			fails += sync_delete_entry(st, dfd, de->d_name, is_dir,
-						   r, disp, true);
+		/* Inside a directory that goes too: what the filters
+		 * protect stays (and keeps the directory), as in rsync. */
+		if (!sync_protected(st, r, is_dir))
+			fails += delete_entry(st, dfd, de->d_name, is_dir, r,
+					      disp, true, kept);
+		else if (kept)
+			*kept = true;
 		free(r);
 	}
 	if (errno) {
@@ -595,7 +623,8 @@ static unsigned delete_in(struct sync_state *st, const struct nameset *seen,
 unsigned sync_delete_extras(struct sync_state *st, const struct nameset *seen,
 			    int dfd, const char *rel, const char *disp)
 {
-	return sync_may_delete(st) ? delete_in(st, seen, dfd, rel, disp) : 0;
+	return sync_may_delete(st) ? delete_in(st, seen, dfd, rel, disp, NULL) :
+				     0;
 }
 
 unsigned sync_scan_source(struct sync_state *st, int sfd, const char *rel,

@@ -175,6 +175,45 @@ for extra in "" --delete-excluded; do
 		fail "--delete $extra --exclude: differs from rsync"
 done
 
+# ... also inside a directory that is itself extraneous: an excluded file
+# there stays, and so does its directory (rsync's notice on stdout, not a
+# failure, and no "*deleting" line for it), nested too; the rest goes.
+for extra in "" --delete-excluded; do
+	for when in --delete-during --delete-before --delete-after; do
+		fixture "$S"
+		rm -rf "$T/r" "$T/u"
+		for m in r u; do
+			mkdir -p "$T/$m/gone/deeper/x" "$T/$m/gone/plain"
+			printf 'x\n' >"$T/$m/gone/keep.o"
+			printf 'x\n' >"$T/$m/gone/deeper/x/keep.o"
+			printf 'x\n' >"$T/$m/gone/deeper/x/drop"
+			printf 'x\n' >"$T/$m/gone/plain/drop"
+		done
+		rsync -aH --delete $when $extra --exclude='*.o' -i "$S/" "$T/r/" >"$T/r.out"
+		rrc=$?
+		# A dry run lists the same deletions and notices (rsync's own
+		# dry run also lists a kept subdirectory as deleted).
+		"$UCP" --sync --delete $when $extra --exclude='*.o' --itemize-changes \
+			--dry-run "$S" "$T/u" >"$T/n.out" 2>&1 || fail "dry run: exit $?"
+		"$UCP" --sync --delete $when $extra --exclude='*.o' --itemize-changes \
+			"$S" "$T/u" >"$T/u.out" 2>"$T/u.err"
+		urc=$?
+		what="--delete $when $extra, excluded inside an extraneous directory"
+		[ $urc = $rrc ] || fail "$what: exit $urc, rsync $rrc: $(cat "$T/u.err")"
+		diff <(cd "$T/r" && find . | sort) <(cd "$T/u" && find . | sort) ||
+			fail "$what: differs from rsync"
+		diff <(grep -e deleting -e non-empty "$T/r.out" | sort -u) \
+		     <(grep -e deleting -e non-empty "$T/u.out" | sort -u) ||
+			fail "$what: deletions reported differently from rsync"
+		diff <(grep -e deleting -e non-empty "$T/n.out" | sort) \
+		     <(grep -e deleting -e non-empty "$T/u.out" | sort) ||
+			fail "$what: the dry run said otherwise"
+		[ -f "$T/u/gone/deeper/x/keep.o" ] || [ -n "$extra" ] ||
+			fail "$what: the excluded file was deleted"
+		[ ! -e "$T/u/gone/plain" ] || fail "$what: gone/plain stayed"
+	done
+done
+
 # --delete-before and --delete-after give the same tree as during
 for when in --delete-before --delete-after --delete-during; do
 	fixture "$S"
