@@ -1576,6 +1576,7 @@ static bool hl_start(struct worker *w, struct job *j)
 }
 
 static bool sync_hl_unchanged(struct worker *w, struct job *j);
+static void special_create(struct worker *w, struct job *j);
 
 /* Retry the jobs parked on groups whose first copy was running. */
 static void resume_hl_waiters(struct worker *w)
@@ -1591,7 +1592,10 @@ static void resume_hl_waiters(struct worker *w)
 			if (!sync_hl_unchanged(w, j))
 				job_close(w, j);
 		} else if (hl_start(w, j)) {
-			file_create_tmp(w, j);
+			if (S_ISREG(j->stx.stx_mode))
+				file_create_tmp(w, j);
+			else
+				special_create(w, j);
 		}
 	}
 }
@@ -3525,6 +3529,11 @@ static void stat_source(struct worker *w, struct job *j)
 		symlink_start(w, j);
 		break;
 	default:
+		/* FIFOs, sockets and devices are hard-linked too (cp -a,
+		 * rsync -H). */
+		if ((w->run->cfg.preserve & PRESERVE_LINKS) &&
+		    j->stx.stx_nlink > 1 && !hl_start(w, j))
+			break;
 		special_create(w, j);
 		break;
 	}

@@ -112,6 +112,26 @@ fi
 rm -rf "$T/u" && "$UCP" -a "$S" "$T/u"
 [ "$(stat -c %y "$T/u/a/f")" = "$(stat -c %y "$S/a/f")" ] || fail "-a: mtime not kept"
 [ "$(stat -c %h "$T/u/a/f")" = 3 ] || fail "-a: hard links not kept ($(stat -c %h "$T/u/a/f"))"
+# Hard-linked FIFOs, sockets and (as root) devices stay linked, as cp -a
+# links them; -r makes separate nodes.
+mkdir -p "$T/hs/sub"
+mkfifo "$T/hs/p" && ln "$T/hs/p" "$T/hs/p2" && ln "$T/hs/p" "$T/hs/sub/p3"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/hs/sock" &&
+	ln "$T/hs/sock" "$T/hs/sub/sock2"
+[ "$(id -u)" = 0 ] && mknod "$T/hs/nul" c 1 3 && ln "$T/hs/nul" "$T/hs/sub/nul2"
+links_of() { (cd "$1" && find . ! -type d -printf '%n %y %p\n' | sort -k3); }
+for opt in -a -r; do
+	rm -rf "$T/hc" "$T/hu"
+	cp $opt "$T/hs" "$T/hc"
+	"$UCP" $opt "$T/hs" "$T/hu" || fail "linked specials, $opt: exit $?"
+	diff <(links_of "$T/hc") <(links_of "$T/hu") ||
+		fail "linked specials, $opt: link counts differ from cp's"
+	if [ $opt = -a ]; then
+		[ "$(stat -c %i "$T/hu/p")" = "$(stat -c %i "$T/hu/sub/p3")" ] ||
+			fail "-a: hard-linked FIFOs not linked"
+	fi
+done
+
 # Without -r, -P copies a command-line symlink as a symlink.
 "$UCP" -P "$S/a/sym" "$T/plink" && [ -L "$T/plink" ] || fail "-P did not keep the link"
 "$UCP" "$S/a/sym" "$T/flink" && [ -f "$T/flink" ] && [ ! -L "$T/flink" ] || fail "default should follow"

@@ -214,6 +214,25 @@ for extra in "" --delete-excluded; do
 	done
 done
 
+# Hard-linked FIFOs and sockets are linked, as by rsync -aH, and itemized
+# as rsync itemizes them; a second run changes nothing.
+rm -rf "$T/hs" "$T/hr" "$T/hu"
+mkdir -p "$T/hs/sub"
+mkfifo "$T/hs/p" && ln "$T/hs/p" "$T/hs/p2" && ln "$T/hs/p" "$T/hs/sub/p3"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/hs/sock" &&
+	ln "$T/hs/sock" "$T/hs/sub/sock2"
+settimes "$T/hs"
+rsync -aHi "$T/hs/" "$T/hr/" | sort >"$T/r.out"
+"$UCP" --sync --itemize-changes "$T/hs" "$T/hu" | sort >"$T/u.out" ||
+	fail "linked specials: exit $?"
+diff <(grep -v '^created directory' "$T/r.out") <(grep -v '^created directory' "$T/u.out") ||
+	fail "linked specials: itemized differently from rsync -aH"
+diff <(cd "$T/hr" && find . ! -type d -printf '%n %y %p\n' | sort -k3) \
+     <(cd "$T/hu" && find . ! -type d -printf '%n %y %p\n' | sort -k3) ||
+	fail "linked specials: link counts differ from rsync -aH"
+out=$("$UCP" --sync --itemize-changes "$T/hs" "$T/hu") || fail "linked specials, second run: exit $?"
+[ -z "$out" ] || fail "linked specials, second run: $out"
+
 # --delete-before and --delete-after give the same tree as during
 for when in --delete-before --delete-after --delete-during; do
 	fixture "$S"
