@@ -309,6 +309,7 @@ struct copy_run {
 	atomic_bool space_low;	/* an ENOSPC was seen: one file at a time */
 	mode_t umask;
 	bool is_root;
+	struct stat dst_root;	/* --sync: DEST itself (st_nlink 0: unknown) */
 	bool register_bufs;	/* pinning the pools fits RLIMIT_MEMLOCK */
 	pid_t pid;
 	dev_t swept_dev;	/* the last root destination directory swept */
@@ -3247,7 +3248,18 @@ static void dir_mkdir(struct worker *w, struct job *j)
 		return;
 	}
 
-	if (j->dir->root && is_ancestor_or_self(j->dir->dfd, &j->stx)) {
+	if (w->run->cfg.sync) {
+		const struct stat *d = &w->run->dst_root;
+
+		/* DEST inside SRC (a backup of / kept in /backup): as rsync,
+		 * no refusal, and its own mirror is never copied into it. */
+		if (d->st_nlink && d->st_ino == j->stx.stx_ino &&
+		    major(d->st_dev) == (unsigned)j->stx.stx_dev_major &&
+		    minor(d->st_dev) == (unsigned)j->stx.stx_dev_minor) {
+			job_close(w, j);
+			return;
+		}
+	} else if (j->dir->root && is_ancestor_or_self(j->dir->dfd, &j->stx)) {
 		job_fail2(w, j, 0, false,
 			  "cannot copy a directory, %s, into itself, %s");
 		job_close(w, j);
@@ -4023,6 +4035,9 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
 	run->umask = umask(0);
 	umask(run->umask);
 	run->is_root = geteuid() == 0;
+	if (!cfg->sync || cfg->sync->dst_root < 0 ||
+	    fstat(cfg->sync->dst_root, &run->dst_root) < 0)
+		run->dst_root.st_nlink = 0;
 	run->pid = getpid();
 	*out = run;
 	return 0;

@@ -233,6 +233,26 @@ diff <(cd "$T/hr" && find . ! -type d -printf '%n %y %p\n' | sort -k3) \
 out=$("$UCP" --sync --itemize-changes "$T/hs" "$T/hu") || fail "linked specials, second run: exit $?"
 [ -z "$out" ] || fail "linked specials, second run: $out"
 
+# DEST inside SRC (a backup of / kept in /backup), with and without an
+# exclude for it: no refusal, DEST is SRC's mirror without DEST, never a
+# mirror nested in itself; a run after the settling one changes nothing.
+for args in "" "--exclude=/backup" "--delete"; do
+	fixture "$S"
+	rm -rf "$T/in"
+	cp -a "$S" "$T/in"
+	for run in 1 2; do
+		"$UCP" --sync $args "$T/in" "$T/in/backup" 2>"$T/err" ||
+			fail "DEST in SRC ($args), run $run: exit $?: $(cat "$T/err")"
+	done
+	out=$("$UCP" --sync --itemize-changes $args "$T/in" "$T/in/backup") ||
+		fail "DEST in SRC ($args), run 3: exit $?"
+	[ -z "$out" ] || fail "DEST in SRC ($args), run 3 changed: $out"
+	[ ! -e "$T/in/backup/backup" ] || fail "DEST in SRC ($args): mirrored into itself"
+	mv "$T/in/backup" "$T/in.backup"
+	same_tree --mode --links "$T/in" "$T/in.backup" || fail "DEST in SRC ($args): not a mirror"
+	rm -rf "$T/in.backup"
+done
+
 # --delete-before and --delete-after give the same tree as during
 for when in --delete-before --delete-after --delete-during; do
 	fixture "$S"
