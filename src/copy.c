@@ -2923,7 +2923,7 @@ static bool sync_check(struct worker *w, struct job *j)
 	default:
 		break;
 	}
-	if (S_ISREG(smode) && j->stx.stx_nlink > 1 &&
+	if (!S_ISLNK(smode) && j->stx.stx_nlink > 1 &&
 	    (w->run->cfg.preserve & PRESERVE_LINKS)) {
 		j->items = 0;
 		if (sync_hl_unchanged(w, j))

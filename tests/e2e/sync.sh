@@ -232,6 +232,18 @@ diff <(cd "$T/hr" && find . ! -type d -printf '%n %y %p\n' | sort -k3) \
 	fail "linked specials: link counts differ from rsync -aH"
 out=$("$UCP" --sync --itemize-changes "$T/hs" "$T/hu") || fail "linked specials, second run: exit $?"
 [ -z "$out" ] || fail "linked specials, second run: $out"
+# A new name of the group, and a separate FIFO in DEST where the source
+# has a link: both end up linked to the group, as rsync -aH does.
+ln "$T/hs/p" "$T/hs/sub/p4"
+ln "$T/hs/p" "$T/hs/p5" && mkfifo "$T/hu/p5" "$T/hr/p5"
+settimes "$T/hs"
+rsync -aH "$T/hs/" "$T/hr/"
+"$UCP" --sync "$T/hs" "$T/hu" || fail "linked specials, new links: exit $?"
+diff <(cd "$T/hr" && find . ! -type d -printf '%n %y %p\n' | sort -k3) \
+     <(cd "$T/hu" && find . ! -type d -printf '%n %y %p\n' | sort -k3) ||
+	fail "linked specials, new links: link counts differ from rsync -aH"
+[ "$(stat -c %i "$T/hu/p")" = "$(stat -c %i "$T/hu/p5")" ] ||
+	fail "linked specials: the separate FIFO was not relinked"
 
 # DEST inside SRC (a backup of / kept in /backup), with and without an
 # exclude for it: no refusal, DEST is SRC's mirror without DEST, never a
