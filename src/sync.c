@@ -520,6 +520,8 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 		}
 	}
 	if (!may_delete_one(st)) {
+		if (kept)	/* --max-delete: its directory stays too */
+			*kept = true;
 		free(d);
 		return 0;
 	}

@@ -285,6 +285,15 @@ rsync -aH --delete --max-delete=1 "$S/" "$T/r/" >/dev/null 2>&1; rrc=$?
 [ $rc = 25 ] || fail "--max-delete: exit $rc, want 25 (rsync $rrc)"
 [ "$(ls "$T/u" | grep -c '^x')" = 2 ] || fail "--max-delete=1 deleted more than one"
 grep -q 'max-delete limit (2 skipped)' "$T/err" || fail "--max-delete: no message: $(cat "$T/err")"
+# A directory whose entries the limit kept stays, with rsync's notice, and
+# is not counted as skipped itself: the same count as rsync's.
+mkdir -p "$T/u/xd" "$T/r/xd"; : >"$T/u/xd/y"; : >"$T/r/xd/y"
+rsync -aH --delete --max-delete=0 "$S/" "$T/r/" >"$T/r.out" 2>"$T/r.err"
+"$UCP" --sync --delete --max-delete=0 "$S" "$T/u" >"$T/u.out" 2>"$T/err"; rc=$?
+[ $rc = 25 ] || fail "--max-delete=0: exit $rc, want 25"
+diff "$T/r.out" "$T/u.out" || fail "--max-delete=0: notices differ from rsync's"
+n=$(grep -o '([0-9]* skipped)' "$T/r.err")
+grep -qF "$n" "$T/err" || fail "--max-delete=0: rsync said $n, ucp: $(cat "$T/err")"
 
 # --link-dest: unchanged files are links into the earlier snapshot
 fixture "$S"
