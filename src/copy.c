@@ -2997,6 +2997,16 @@ static bool check_existing(struct worker *w, struct job *j)
 			j->dst_follow = true;
 			return true;
 		}
+		if (!dst_dir && S_ISLNK(j->dstx.stx_mode) &&
+		    statx(j->dir->dfd, j->dname, 0, STATX_INO, &t) == 0 &&
+		    t.stx_ino == j->stx.stx_ino &&
+		    t.stx_dev_major == j->stx.stx_dev_major &&
+		    t.stx_dev_minor == j->stx.stx_dev_minor) {
+			/* cp -rT d link-to-d: cp's same-file test follows
+			 * the link, and comes first. */
+			job_fail2(w, j, 0, false, "%s and %s are the same file");
+			return false;
+		}
 		if (!dst_dir) {
 			char *s = src_disp(j), *d = dst_disp(j);
 

@@ -86,6 +86,11 @@ same_as_cp -T d g
 same_as_cp -T d e
 same_as_cp -l d g
 same_as_cp -s d g
+# -T onto a symlink: to the source itself it is cp's "same file" (its
+# same-file test follows the link and comes first); to another directory
+# a non-directory.
+same_as_cp --setup 'ln -s d ld' -rT d ld
+same_as_cp --setup 'ln -s e le' -rT d le
 same_as_cp f nonex/
 # "DEST/": an existing non-directory fails cp's stat; a missing name is
 # made only for a directory, anything else fails with its create's words.
