@@ -21,4 +21,9 @@
 #define IORING_SETUP_DEFER_TASKRUN (1U << 13)
 #endif
 
+/* listxattrat(2), Linux 6.13: the same number on every architecture. */
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465
+#endif
+
 #endif

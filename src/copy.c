@@ -1957,23 +1957,18 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		pthread_mutex_unlock(&w->run->prog_lock);
 	}
 	if (j->keep_dst_mode && !j->inplace) {
-		/* The file being replaced keeps its owner and exact mode
-		 * (O_TMPFILE applied the umask; chown drops set-id bits, so
-		 * chmod comes second).  Rare path: plain syscalls. */
-		bool acls = !(w->run->cfg.preserve & PRESERVE_MODE);
-		int ofd;
+		/* The file being replaced keeps its owner (as root) and exact
+		 * mode (O_TMPFILE applied the umask), each set only where it
+		 * differs, as for -p; best effort, as before. */
+		struct meta_result res;
 
-		if (w->run->is_root)
-			(void)!fchown(j->tfd, j->dstx.stx_uid, j->dstx.stx_gid);
-		(void)!fchmod(j->tfd, j->dstx.stx_mode & 07777);
+		meta_apply_fd(j->tfd, -1, &j->dstx, PRESERVE_MODE |
+			      (w->run->is_root ? PRESERVE_OWNERSHIP : 0),
+			      true, &res);
 		/* ... and its xattrs and ACLs (best effort, as the owner:
 		 * an old file we cannot read keeps only its mode). */
-		ofd = openat(j->dir->dfd, j->dname, O_RDONLY | O_NOFOLLOW |
-			     O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (ofd >= 0) {
-			(void)meta_keep_xattrs(ofd, j->tfd, acls);
-			close(ofd);
-		}
+		(void)meta_keep_xattrs(j->dir->dfd, j->dname, j->tfd,
+				       !(w->run->cfg.preserve & PRESERVE_MODE));
 	}
 	if (w->run->cfg.attr_only) {
 		file_finish_data(w, j);	/* no data: attributes, publish */

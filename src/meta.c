@@ -4,11 +4,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#include "compat.h"
 
 #include "meta.h"
 #include "opts.h"
@@ -115,9 +119,29 @@ out:
 	return ret;
 }
 
-int meta_keep_xattrs(int ofd, int dfd, bool acls)
+int meta_keep_xattrs(int dirfd, const char *name, int dfd, bool acls)
 {
-	return xattrs_copy(ofd, dfd, NULL, SKIP_CAPS | (acls ? 0 : SKIP_ACLS));
+	static atomic_bool no_listxattrat;
+	int ofd, ret;
+
+	if (!atomic_load(&no_listxattrat)) {
+		ssize_t n = syscall(SYS_listxattrat, dirfd, name,
+				    AT_SYMLINK_NOFOLLOW, NULL, 0);
+
+		if (n == 0 || (n < 0 && errno == ENOTSUP))
+			return 0;	/* nothing to keep: the common case */
+		if (n < 0 && errno != ENOSYS && errno != EPERM)
+			return -errno;
+		if (n < 0)	/* an older kernel, or a seccomp profile */
+			atomic_store(&no_listxattrat, true);
+	}
+	ofd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+				  O_NOCTTY | O_CLOEXEC);
+	if (ofd < 0)
+		return -errno;
+	ret = xattrs_copy(ofd, dfd, NULL, SKIP_CAPS | (acls ? 0 : SKIP_ACLS));
+	close(ofd);
+	return ret;
 }
 
 void meta_apply_fd(int fd, int sfd, const struct statx *st,

@@ -34,11 +34,13 @@ void meta_apply_at(int dirfd, const char *name, const struct statx *st,
 		   unsigned preserve, bool privileged,
 		   struct meta_result *res);
 
-/* A file that replaces ofd keeps what cp's write into ofd would keep:
- * its xattrs, except security.capability (a write clears it) and, unless
- * acls, its ACLs (cp's --preserve=mode replaces them with the source's).
- * 0 or -errno. */
-int meta_keep_xattrs(int ofd, int dfd, bool acls);
+/* A file dfd that replaces dirfd/name keeps what cp's write into that
+ * file would keep: its xattrs, except security.capability (a write clears
+ * it) and, unless acls, its ACLs (cp's --preserve=mode replaces them with
+ * the source's).  One listxattrat(2) when there are none (the old file is
+ * opened only when there are some, or on kernels without it).  0 or
+ * -errno. */
+int meta_keep_xattrs(int dirfd, const char *name, int dfd, bool acls);
 
 /* cp's message for a failure of attribute a, with one %s for the path. */
 const char *meta_message(enum meta_attr a);

@@ -71,4 +71,21 @@ getfattr -n user.old --only-values "$T/b/dst/f" 2>/dev/null | grep -qx kept ||
 	fail "the replaced file's xattr was lost"
 getfacl -pn "$T/b/dst/f" | grep -q '^group:65534:rw-' || fail "the replaced file's ACL was lost"
 [ -z "$(getcap "$T/b/dst/f" 2>/dev/null)" ] || fail "a capability survived the replacement"
+# Where listxattrat(2) is missing (older kernels, or refused by a seccomp
+# profile) the old file is opened and listed instead: the same result.
+NOSYS=$TESTS_DIR/lib/nosys
+if [ -x "$NOSYS" ] && "$NOSYS" 38 listxattrat -- true 2>/dev/null; then
+	for e in 38 1; do
+		rm -rf "$T/b"
+		fixture "$T/b"
+		(cd "$T/b/src" && "$NOSYS" $e listxattrat -- "$UCP" f ../dst/f) ||
+			fail "listxattrat refused ($e): exit $?"
+		getfattr -n user.old --only-values "$T/b/dst/f" 2>/dev/null | grep -qx kept ||
+			fail "listxattrat refused ($e): the replaced file's xattr was lost"
+		getfacl -pn "$T/b/dst/f" | grep -q '^group:65534:rw-' ||
+			fail "listxattrat refused ($e): the replaced file's ACL was lost"
+	done
+else
+	echo "note: no seccomp here; the listxattrat fallback is not run"
+fi
 done_test

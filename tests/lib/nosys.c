@@ -30,6 +30,7 @@ static const struct {
 	{ "openat2", SYS_openat2 },
 	{ "statx", SYS_statx },
 	{ "renameat2-noreplace", SYS_renameat2 },
+	{ "listxattrat", 465 },	/* Linux 6.13; not in older headers */
 };
 
 int main(int argc, char **argv)
