@@ -213,9 +213,9 @@ struct job {
 	bool sparse;		/* has holes: read only the data extents */
 	bool cloned;		/* FICLONE shared the data */
 	bool inplace;		/* --inplace: tfd is the destination itself */
-	bool trunc_open;	/* ... opened with O_TRUNC (cp), so holes may
-				   be skipped */
-	bool tmp_denied;	/* no temp file may be made in the directory */
+	bool tmp_denied;	/* no temp file may be made in the directory:
+				   inplace, opened with O_TRUNC (cp), so holes
+				   may still be skipped */
 	bool into_special;	/* ... a FIFO or device, written into as cp does */
 	bool made;		/* cp --stats: this run created the entry */
 	bool clone_tried;	/* FICLONE was attempted (--debug) */
@@ -1774,7 +1774,7 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		/* A file we may write, in a directory where we may not
 		 * create: write into it, as cp always does (not atomic,
 		 * as in cp), rather than fail where cp succeeds. */
-		j->inplace = j->trunc_open = true;
+		j->inplace = true;
 		r->path = j->dname;
 		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
 			    O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
@@ -1983,11 +1983,11 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 	j->changed = false;
 	/* Fewer blocks than bytes: there are holes (cp's test too).  Dense
 	 * files never pay for the extent lookups. */
-	j->sparse = j->stx.stx_size > 0 && (!j->inplace || j->trunc_open) &&
+	j->sparse = j->stx.stx_size > 0 && (!j->inplace || j->tmp_denied) &&
 		    w->run->cfg.sparse != SPARSE_NEVER &&
 		    j->stx.stx_blocks * 512 < j->stx.stx_size;
 	j->zero_holes = j->stx.stx_size > 0 &&
-			(!j->inplace || j->trunc_open) &&
+			(!j->inplace || j->tmp_denied) &&
 			w->run->cfg.sparse == SPARSE_ALWAYS;
 	j->data_end = j->sparse ? 0 : UINT64_MAX;
 	j->wb_off = 0;
