@@ -232,6 +232,7 @@ struct job {
 	struct stage *stage;	/* a root directory made under a temp name */
 	bool published;		/* ... and it was renamed into place */
 	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
+	bool ld_link;		/* --link-dest: linked to the earlier copy */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
 	unsigned wb_pending;	/* SYNC_RANGE reqs in flight */
@@ -469,7 +470,8 @@ static void job_report(struct worker *w, struct job *j, const char *extra)
 	struct sync_state *ss = w->run->cfg.sync;
 	char *rel;
 
-	if (!ss->o->itemize && !w->run->cfg.verbose)
+	/* Made like --link-dest's namesake, with nothing else to say. */
+	if ((!ss->o->itemize && !w->run->cfg.verbose) || j->items == ITEM_LOCAL)
 		return;
 	if (!ss->o->itemize && !S_ISDIR(j->stx.stx_mode) &&
 	    !(j->items & (ITEM_XFER | ITEM_NEW | ITEM_LOCAL | ITEM_HLINK)))
@@ -1332,7 +1334,8 @@ static void entry_published(struct worker *w, struct job *j)
 					malloc(strlen(j->hl->rel) + 5) : NULL;
 		if (extra)
 			sprintf(extra, " => %s", j->hl->rel);
-		job_report(w, j, extra);
+		if (!j->ld_link)	/* rsync's -i leaves those out */
+			job_report(w, j, extra);
 		free(extra);
 	} else {
 		struct xfer_stats *st = w->run->cfg.stats;
@@ -1517,20 +1520,36 @@ static void hl_link(struct worker *w, struct job *j)
 	req_submit(w, j, r);
 }
 
-/* -l: link the source itself (through a symlink unless -P, as cp). */
-static void src_link(struct worker *w, struct job *j)
+/* Publish the job's entry as a hard link to fd/path. */
+static void link_from(struct worker *w, struct job *j, int fd,
+		      const char *path, int oflags)
 {
 	struct req *r = req_get(w, j, OP_LINKAT);
 
 	j->state = J_HLINK;
 	j->linked = true;
-	r->fd = j->dir->sfd;
-	r->path = j->name;
+	r->fd = fd;
+	r->path = path;
 	r->fd2 = j->dir->dfd;
 	r->path2 = publish_name(w, j);
-	r->oflags = j->deref ? AT_SYMLINK_FOLLOW : 0;
+	r->oflags = oflags;
 	req_submit(w, j, r);
 }
+
+/* -l: link the source itself (through a symlink unless -P, as cp). */
+static void src_link(struct worker *w, struct job *j)
+{
+	link_from(w, j, j->dir->sfd, j->name,
+		  j->deref ? AT_SYMLINK_FOLLOW : 0);
+}
+
+/* --link-dest: link the earlier snapshot's copy, which is the same. */
+static void ld_link(struct worker *w, struct job *j)
+{
+	link_from(w, j, j->dir->ldfd, j->name, 0);
+}
+
+static void create_entry(struct worker *w, struct job *j);
 
 static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 {
@@ -1538,10 +1557,22 @@ static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 	if (r->res == -EEXIST) {
 		/* Appeared since we looked, or the temp name is taken. */
 		j->dst_exists = true;
-		if (j->hl)
+		if (j->ld_link)
+			ld_link(w, j);
+		else if (j->hl)
 			hl_link(w, j);
 		else
 			src_link(w, j);
+		return;
+	}
+	if (r->res < 0 && j->ld_link) {
+		/* Too many links, another filesystem...: a copy of its own,
+		 * as rsync falls back to. */
+		j->ld_link = j->linked = false;
+		j->items = j->dst_exists ? ITEM_XFER : ITEM_NEW | ITEM_XFER;
+		if (!S_ISREG(j->stx.stx_mode))
+			j->items ^= ITEM_XFER | ITEM_LOCAL;
+		create_entry(w, j);
 		return;
 	}
 	if (r->res < 0) {
@@ -2773,14 +2804,12 @@ static bool sync_hl_unchanged(struct worker *w, struct job *j)
 	return false;
 }
 
-/* Compare two symlinks' targets: true when they are the same. */
-static bool same_link(struct job *j)
+/* Are a and b the same inode? */
+static bool same_inode(const struct statx *a, const struct statx *b)
 {
-	char a[PATH_MAX], b[PATH_MAX];
-	ssize_t na = readlinkat(j->dir->sfd, j->name, a, sizeof(a));
-	ssize_t nb = readlinkat(j->dir->dfd, j->dname, b, sizeof(b));
-
-	return na >= 0 && na == nb && !memcmp(a, b, (size_t)na);
+	return a->stx_ino == b->stx_ino &&
+	       a->stx_dev_major == b->stx_dev_major &&
+	       a->stx_dev_minor == b->stx_dev_minor;
 }
 
 /*
@@ -2853,7 +2882,13 @@ static bool sync_check(struct worker *w, struct job *j)
 		j->dst_exists = false;
 	}
 	if (j->dir->root && ss->root_created) {
-		j->items = ITEM_NEW | ITEM_LOCAL;
+		unsigned items;
+
+		/* Against --link-dest's own directory, as rsync. */
+		j->items = ss->ld_root >= 0 &&
+				   sync_ld_compare(ss, ss->ld_root, "", &j->stx,
+						   -1, NULL, &items, NULL) == LD_DIFF ?
+				   items : ITEM_NEW | ITEM_LOCAL;
 		job_report(w, j, NULL);
 		return true;
 	}
@@ -2861,10 +2896,25 @@ static bool sync_check(struct worker *w, struct job *j)
 		if (o->existing)
 			return false;
 		j->items = ITEM_NEW | (S_ISREG(smode) ? ITEM_XFER : ITEM_LOCAL);
-		if (S_ISREG(smode) && j->dir->ldfd >= 0 &&
-		    sync_link_dest(ss, j->dir->ldfd, &j->stx, j->dir->sfd,
-				   j->name, j->dir->dfd, j->dname))
-			return false;	/* linked to the earlier snapshot */
+		/* What --link-dest has under the name: linked when it is the
+		 * same, else what is new is said against it (rsync's -i). */
+		if (j->dir->ldfd >= 0) {
+			unsigned items;
+
+			switch (sync_ld_compare(ss, j->dir->ldfd, j->name,
+						&j->stx, j->dir->sfd, j->name,
+						&items, NULL)) {
+			case LD_SAME:
+				j->ld_link = true;
+				j->items = 0;
+				return !dry;
+			case LD_DIFF:
+				j->items = items;
+				break;
+			case LD_NONE:
+				break;
+			}
+		}
 		if (dry) {
 			job_report(w, j, NULL);
 			return S_ISDIR(smode);
@@ -2885,8 +2935,22 @@ static bool sync_check(struct worker *w, struct job *j)
 	}
 	switch (smode & S_IFMT) {
 	case S_IFREG: {
+		struct statx ls;
+		unsigned items;
 		int err;
 
+		/* rsync links a file --link-dest has the same to it even
+		 * when DEST's own copy is up to date (a run into a DEST that
+		 * an earlier run left half done ends as if it had not). */
+		if (j->dir->ldfd >= 0 &&
+		    sync_ld_compare(ss, j->dir->ldfd, j->name, &j->stx,
+				    j->dir->sfd, j->name, &items,
+				    &ls) == LD_SAME &&
+		    !same_inode(&ls, &j->dstx)) {
+			j->ld_link = true;
+			j->items = 0;
+			return !dry;
+		}
 		if (sync_same_data(ss, &j->stx, &j->dstx, j->dir->sfd, j->name,
 				   j->dir->dfd, j->dname, &err))
 			break;
@@ -2898,7 +2962,8 @@ static bool sync_check(struct worker *w, struct job *j)
 		goto replace;
 	}
 	case S_IFLNK:
-		if (same_link(j))
+		if (sync_same_target(j->dir->sfd, j->name, j->dir->dfd,
+				     j->dname))
 			break;
 		j->items = ITEM_LOCAL | ITEM_CHECKSUM | diff;
 		goto replace;
@@ -2994,9 +3059,7 @@ static bool check_existing(struct worker *w, struct job *j)
 		}
 		if (!dst_dir && S_ISLNK(j->dstx.stx_mode) &&
 		    statx(j->dir->dfd, j->dname, 0, STATX_INO, &t) == 0 &&
-		    t.stx_ino == j->stx.stx_ino &&
-		    t.stx_dev_major == j->stx.stx_dev_major &&
-		    t.stx_dev_minor == j->stx.stx_dev_minor) {
+		    same_inode(&t, &j->stx)) {
 			/* cp -rT d link-to-d: cp's same-file test follows
 			 * the link, and comes first. */
 			job_fail2(w, j, 0, false, "%s and %s are the same file");
@@ -3017,9 +3080,7 @@ static bool check_existing(struct worker *w, struct job *j)
 		}
 		return true;
 	}
-	if (j->dstx.stx_ino == j->stx.stx_ino &&
-	    j->dstx.stx_dev_major == j->stx.stx_dev_major &&
-	    j->dstx.stx_dev_minor == j->stx.stx_dev_minor) {
+	if (same_inode(&j->dstx, &j->stx)) {
 		/* cp -l: that link exists already, nothing to do. */
 		if (cfg->clobber == CLOBBER_NO || cfg->hard_link)
 			return false;
@@ -3521,6 +3582,16 @@ static void stat_source(struct worker *w, struct job *j)
 	if (!check_existing(w, j)) {
 		if (j->state == before)	/* not parked or linking */
 			job_close(w, j);
+		return;
+	}
+	create_entry(w, j);
+}
+
+/* Make the destination entry of a job whose source is known and checked. */
+static void create_entry(struct worker *w, struct job *j)
+{
+	if (j->ld_link) {
+		ld_link(w, j);
 		return;
 	}
 	if (w->run->cfg.hard_link && !S_ISDIR(j->stx.stx_mode)) {

@@ -833,26 +833,63 @@ int sync_backup(struct sync_state *st, int ddirfd, const char *name,
 	return err;
 }
 
-bool sync_link_dest(struct sync_state *st, int ldfd, const struct statx *src,
-		    int sdirfd, const char *name, int ddirfd, const char *dname)
+bool sync_same_target(int adirfd, const char *a, int bdirfd, const char *b)
 {
-	struct statx ls;
+	char ta[PATH_MAX], tb[PATH_MAX];
+	ssize_t na = readlinkat(adirfd, a, ta, sizeof(ta));
+	ssize_t nb = readlinkat(bdirfd, b, tb, sizeof(tb));
+
+	return na >= 0 && na == nb && !memcmp(ta, tb, (size_t)na);
+}
+
+enum ld_match sync_ld_compare(const struct sync_state *st, int ldfd,
+			      const char *name, const struct statx *src,
+			      int sdirfd, const char *sname, unsigned *items,
+			      struct statx *lsp)
+{
+	struct statx buf, *ls = lsp ? lsp : &buf;
 	unsigned d;
 
-	if (statx(ldfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &ls) < 0 ||
-	    !S_ISREG(ls.stx_mode))
-		return false;
-	d = sync_diff(st, src, &ls);
-	/* rsync links only a file whose data and attributes all match. */
-	if (d & (ITEM_SIZE | ITEM_TIME | ITEM_PERMS | ITEM_OWNER | ITEM_GROUP))
-		return false;
-	if (st->o->checksum) {
+	if (statx(ldfd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH),
+		  STATX_BASIC_STATS, ls) < 0 ||
+	    (ls->stx_mode & S_IFMT) != (src->stx_mode & S_IFMT))
+		return LD_NONE;
+	d = sync_diff(st, src, ls);
+	switch (src->stx_mode & S_IFMT) {
+	case S_IFDIR:
+		/* Never linked: the new directory is itemized against it. */
+		*items = ITEM_LOCAL | (d & ITEM_ATTRS);
+		return LD_DIFF;
+	case S_IFREG: {
 		int err;
 
-		if (!sync_same_data(st, src, &ls, sdirfd, name, ldfd, name, &err))
-			return false;
+		if (!(d & (ITEM_SIZE | ITEM_TIME)) &&
+		    (!st->o->checksum ||
+		     sync_same_data(st, src, ls, sdirfd, sname, ldfd, name,
+				    &err))) {
+			/* The same data: linked when every attribute matches
+			 * too (rsync never changes the earlier snapshot),
+			 * else copied locally ("cf"). */
+			*items = ITEM_LOCAL | d;
+			return d ? LD_DIFF : LD_SAME;
+		}
+		*items = ITEM_XFER | d | (st->o->checksum ? ITEM_CHECKSUM : 0);
+		return LD_DIFF;
 	}
-	if (st->o->dry_run)
-		return true;
-	return linkat(ldfd, name, ddirfd, dname, 0) == 0;
+	case S_IFLNK:
+		if (!sync_same_target(sdirfd, sname, ldfd, name))
+			d |= ITEM_CHECKSUM;
+		break;
+	case S_IFCHR:
+	case S_IFBLK:
+		if (src->stx_rdev_major != ls->stx_rdev_major ||
+		    src->stx_rdev_minor != ls->stx_rdev_minor)
+			d |= ITEM_CHECKSUM;
+		break;
+	default:
+		break;
+	}
+	/* A symlink made anew shows its target as changed, as rsync's. */
+	*items = ITEM_LOCAL | d | (S_ISLNK(src->stx_mode) ? ITEM_CHECKSUM : 0);
+	return d ? LD_DIFF : LD_SAME;
 }

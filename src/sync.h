@@ -144,12 +144,23 @@ bool sync_included(const struct sync_state *st, const char *rel, bool is_dir);
 int sync_backup(struct sync_state *st, int ddirfd, const char *name,
 		const char *rel, bool move);
 
-/* --link-dest: link ddirfd/name to the file of the same path under the
- * link-dest directory ldfd when it matches src.  True when linked. */
-bool sync_link_dest(struct sync_state *st, int ldfd, const struct statx *src,
-		    int sdirfd, const char *name, int ddirfd, const char *dname);
+/* Do the symlinks adirfd/a and bdirfd/b point at the same target? */
+bool sync_same_target(int adirfd, const char *a, int bdirfd, const char *b);
 
-/* --stats: rsync's field names, on stdout. */
+/*
+ * --link-dest: compare the source entry (src, at sdirfd/sname) with its
+ * namesake in the earlier snapshot (ldfd/name; "" for ldfd itself), as
+ * rsync does.  LD_NONE: none of the source's type there.  LD_SAME: the
+ * same data and attributes, to be hard-linked (never a directory).
+ * LD_DIFF: *items gets what differs, for the itemized line.  ls, when
+ * not NULL, gets the namesake's statx (LD_SAME and LD_DIFF).
+ */
+enum ld_match { LD_NONE, LD_SAME, LD_DIFF };
+enum ld_match sync_ld_compare(const struct sync_state *st, int ldfd,
+			      const char *name, const struct statx *src,
+			      int sdirfd, const char *sname, unsigned *items,
+			      struct statx *ls);
+
 /* rsync's --stats block (the fields ucp has), on stdout. */
 void xfer_print_stats(const struct xfer_stats *st, unsigned long deleted);
 

@@ -307,9 +307,58 @@ same_tree --mode --times "$S" "$T/b/2" || fail "--link-dest: not a mirror"
 	fail "--link-dest: unchanged file not linked"
 [ "$(stat -c %i "$T/b/1/d/g")" != "$(stat -c %i "$T/b/2/d/g")" ] ||
 	fail "--link-dest: changed file linked"
-diff <(cd "$T/b/r2" && find . -type f -printf '%p %n\n' | sort) \
-     <(cd "$T/b/2" && find . -type f -printf '%p %n\n' | sort) ||
+links() { (cd "$1" && find . ! -type d -printf '%p %y %n\n' | sort); }
+diff <(links "$T/b/r2") <(links "$T/b/2") ||
 	fail "--link-dest: link counts differ from rsync's"
+# Symlinks and FIFOs are linked too, and what is new is itemized against
+# the earlier snapshot's namesake: a mode, a retargeted symlink, a new
+# directory's time, a changed file.
+chmod 600 "$S/m"; ln -sfn d "$S/ln"; touch -d 2023-01-01 "$S/d/e"
+for n in 3 4; do
+	rm -rf "$T/b/$n" "$T/b/r$n"
+	items "$T/ri$n" rsync -aHi --link-dest=../1 "$S/" "$T/b/r$n/"
+	items "$T/ui$n" "$UCP" --sync --itemize-changes --link-dest=../1 "$S" "$T/b/$n"
+	cmp_items "$T/ri$n" "$T/ui$n" "--link-dest into a new DEST"
+	diff <(links "$T/b/r$n") <(links "$T/b/$n") ||
+		fail "--link-dest: link counts (specials, changes) differ from rsync's"
+	# Into a DEST that has its own copies (an earlier run, stopped):
+	# rsync links each that --link-dest has the same, up to date or not.
+	rm -rf "$S.p"; cp -a "$S" "$S.p"
+	"$UCP" --sync "$S.p" "$T/b/u$n"; rsync -aH "$S.p/" "$T/b/v$n/"
+	printf 'stale\n' >"$T/b/u$n/same/k"; printf 'stale\n' >"$T/b/v$n/same/k"
+	items "$T/rj$n" rsync -aHi --link-dest=../1 "$S/" "$T/b/v$n/"
+	items "$T/uj$n" "$UCP" --sync --itemize-changes --link-dest=../1 "$S" "$T/b/u$n"
+	# Known difference: rsync also prints the second name of a
+	# hard-linked pair as "hf lk => hl" there; ucp links both names to
+	# the snapshot silently (the same tree).
+	grep -v ' lk$' "$T/rj$n" >"$T/rj$n.x"
+	cmp_items "$T/rj$n.x" "$T/uj$n" "--link-dest into a DEST with copies"
+	diff <(links "$T/b/v$n") <(links "$T/b/u$n") ||
+		fail "--link-dest into a DEST with copies: links differ from rsync's"
+	same_tree --mode --times --links "$S" "$T/b/u$n" ||
+		fail "--link-dest into a DEST with copies: not a mirror"
+	# The dry run says the same, and links nothing.
+	before=$(links "$T/b/u$n")
+	items "$T/uk$n" "$UCP" --sync --itemize-changes --dry-run --link-dest=../1 "$S" "$T/b/u$n"
+	[ "$before" = "$(links "$T/b/u$n")" ] || fail "--link-dest --dry-run changed DEST"
+	[ ! -s "$T/uk$n" ] || fail "--link-dest: settled DEST itemized: $(cat "$T/uk$n")"
+	cp -a "$S" "$S.q" && rm -rf "$S" && mv "$S.q" "$S"	# other inodes
+done
+# A --link-dest on another filesystem cannot be linked to: each entry it
+# has the same is copied instead (rsync's fallback), and nothing fails.
+if [ "$(id -u)" = 0 ] && mkdir -p "$T/ldfs" &&
+	mount -t tmpfs -o size=16m tmpfs "$T/ldfs" 2>/dev/null; then
+	cp -a "$T/b/1" "$T/ldfs/1"
+	for d in new old; do
+		rm -rf "$T/b/x"
+		[ $d = old ] && "$UCP" --sync "$S.p" "$T/b/x"	# DEST has copies
+		"$UCP" --sync --link-dest="$T/ldfs/1" "$S" "$T/b/x" >"$T/xo" 2>&1 ||
+			fail "--link-dest on another filesystem ($d DEST): exit $?: $(cat "$T/xo")"
+		same_tree --mode --times --links "$S" "$T/b/x" ||
+			fail "--link-dest on another filesystem ($d DEST): not a mirror"
+	done
+	umount "$T/ldfs"
+fi
 
 # --backup (and --suffix, --backup-dir) keep what is replaced or deleted
 for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk"; do
