@@ -66,39 +66,30 @@ void engine_policy_init(void)
 	e = getenv("UCP_FIXED_FILES");
 	engine_policy.no_fixed = !(e && !strcmp(e, "1"));
 	/*
-	 * The ops io_uring always punts to an io-wq thread and that never
-	 * wait for the disk here run inline in the worker: creating a file
-	 * (O_TMPFILE), LINKAT into the directory the run made, STATX of an
-	 * open fd.  Each punt is a thread hand-off; measured on the bench's
-	 * small tree (25k files, journaled ext4, 5 interleaved runs,
-	 * command + sync, ratio to cp -r): every op on the ring 1.05-1.09x
-	 * hot, these three inline 0.92-0.93x hot; cold 0.24x either way,
-	 * since the source's file opens and reads, which do wait for the
-	 * disk, stay on the ring.
-	 * STATX of a name runs inline too, as long as it does not wait for
-	 * the disk (ring_statx_inline): on the no-op --sync of the small
-	 * tree (25k files, destination not cached), 5 interleaved runs,
-	 * median ms on the ring / inline / rsync -a: source cached 159 /
-	 * 137 / 324, nothing cached 270 / 243 / 495.
-	 * Directory opens (both sides) run inline too.  That was first an
-	 * accident (glibc's __O_TMPFILE includes O_DIRECTORY, and the test
-	 * for "creates" matched them), then measured (small and mixed, 5
-	 * runs, ratio to cp -r, inline / on the ring): small hot 0.71 /
-	 * 0.71, cold 0.41 / 0.42, mixed hot 0.98 / 0.91, cold 0.66 / 0.72.
+	 * Which ops run inline, as plain syscalls in the worker, and which
+	 * go on the ring.  Measured on the bench's small and mixed trees
+	 * (ext4 with a journal on a loop device with direct I/O, so that
+	 * reads queue as on a disk; 5 interleaved runs, command + sync,
+	 * ratio to cp -r, hot / cold): with STATX of an open fd and
+	 * directory opens inline and the rest on the ring, small 0.51 /
+	 * 0.33, mixed 0.84 / 0.69; with file creates, LINKAT and STATX of
+	 * names inline as well (the earlier default) 0.60 / 0.34 and
+	 * 0.89 / 0.73; everything on the ring 0.55 / 0.35 (n=3).  An io-wq
+	 * hand-off costs less here than a syscall from the worker, and
+	 * io-wq runs creates and name lookups beside the workers.  --sync
+	 * (3 runs, ratio to rsync -a): 1%-changed small 0.49 / 0.58 against
+	 * 0.55 / 0.65, no-op small the same (0.46 / 0.52).  On a buffered
+	 * loop device (cold reads one at a time) the two measure the same
+	 * (small 0.55 / 0.54).  See doc/PERFORMANCE.md.
 	 * UCP_RING_ALL=1 puts everything on the ring.
 	 */
 	e = getenv("UCP_TEST_SHORT_READS");
 	if (e && atoi(e) > 0)
 		engine_policy.short_reads = (unsigned)atoi(e);
-	e = getenv("UCP_TEST_STATX_SLOW_NS");
-	engine_policy.statx_slow_ns = e ? (unsigned)atoi(e) : 200000;
 	e = getenv("UCP_RING_ALL");
 	if (!(e && !strcmp(e, "1"))) {
-		engine_policy.inline_create = true;
 		engine_policy.inline_fstat = true;
-		engine_policy.inline_statx = true;
 		engine_policy.inline_diropen = true;
-		engine_policy.inline_op[OP_LINKAT] = true;
 	}
 	while (d && *d) {
 		size_t n = strcspn(d, ",");

@@ -141,10 +141,6 @@ struct engine_policy {
 				     the ring */
 	bool inline_create;	/* ... OPENAT that creates (O_CREAT, O_TMPFILE) */
 	bool inline_fstat;	/* ... STATX of an open fd (AT_EMPTY_PATH) */
-	bool inline_statx;	/* ... STATX of a name, while such calls
-				   stay fast (see ring_statx_inline) */
-	unsigned statx_slow_ns;	/* ... "fast": a moving average below this
-				   (UCP_TEST_STATX_SLOW_NS) */
 	bool inline_diropen;	/* ... OPENAT of a directory (O_DIRECTORY) */
 	unsigned short_reads;	/* UCP_TEST_SHORT_READS: % of reads cut short */
 };

@@ -12,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include "compat.h"
 #include "engine.h"
-#include "log.h"
 
 struct ring_engine {
 	struct engine e;
@@ -31,11 +29,6 @@ struct ring_engine {
 	 * has READ_FIXED/WRITE_FIXED; NULL once tried (or never). */
 	struct iovec *reg_iov;
 	unsigned reg_n;
-	/* STATX of names inline: the recent cost of one (ns, a moving
-	 * average), and how many go on the ring before trying again. */
-	uint64_t statx_avg_ns;
-	unsigned statx_ring_left;
-	unsigned statx_switches;	/* UCP_DEBUG */
 };
 
 static const unsigned char uring_op[OP_COUNT] = {
@@ -132,48 +125,6 @@ static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
 	io_uring_sqe_set_data(sqe, r);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * STATX of a name runs inline while it is cheap: metadata in cache, or on
- * a local disk whose inode table reads come in large readahead batches.
- * When its moving average passes engine_policy.statx_slow_ns (200 us: a
- * network filesystem, a slow disk), the next STATX_RING_BATCH go to the
- * ring, where io-wq runs many at once, and then inline is tried again.
- */
-#define STATX_RING_BATCH 1024u
-
-static bool ring_statx_ring(struct ring_engine *re)
-{
-	if (!re->statx_ring_left)
-		return false;
-	if (--re->statx_ring_left == 0)
-		re->statx_avg_ns = 0;
-	return true;
-}
-
-static int ring_statx_inline(struct ring_engine *re, struct req *r)
-{
-	uint64_t t0 = now_ns(), dt;
-	int res = engine_exec_sync(r);
-
-	dt = now_ns() - t0;
-	/* Over about 64 calls: a few disk reads (the inode table comes in
-	 * readahead batches) do not move it, a slow filesystem does. */
-	re->statx_avg_ns = (re->statx_avg_ns * 63 + dt) / 64;
-	if (re->statx_avg_ns > engine_policy.statx_slow_ns) {
-		re->statx_ring_left = STATX_RING_BATCH;
-		re->statx_switches++;
-	}
-	return res;
-}
-
 static bool run_inline(const struct ring_engine *re, const struct req *r)
 {
 	if (re->inline_op[r->op])
@@ -187,23 +138,12 @@ static bool run_inline(const struct ring_engine *re, const struct req *r)
 	return false;
 }
 
-/* A STATX of a name (not run_inline's): inline now?  (Adaptive: see
- * ring_statx_inline.) */
-static bool statx_inline_now(struct ring_engine *re, const struct req *r)
-{
-	return r->op == OP_STATX && !(r->oflags & AT_EMPTY_PATH) &&
-	       engine_policy.inline_statx && !ring_statx_ring(re);
-}
-
 /* Run r now as a plain syscall if the policy says so; delivered later. */
 static bool queue_inline(struct ring_engine *re, struct req *r)
 {
-	if (run_inline(re, r))
-		r->res = engine_exec_sync(r);
-	else if (statx_inline_now(re, r))
-		r->res = ring_statx_inline(re, r);
-	else
+	if (!run_inline(re, r))
 		return false;
+	r->res = engine_exec_sync(r);
 	req_list_push(&re->done, r);
 	return true;
 }
@@ -312,10 +252,6 @@ static void ring_want_bufs(struct engine *e)
 static void ring_destroy(struct engine *e)
 {
 	struct ring_engine *re = (struct ring_engine *)e;
-
-	if (re->statx_switches && getenv("UCP_DEBUG"))
-		log_error(0, "engine ring: slow STATX, %u batches on the ring",
-			  re->statx_switches);
 
 	/* Unregister before exit: the kernel releases pinned pages of a
 	 * dead ring asynchronously, and back-to-back runs of a non-root
