@@ -174,6 +174,7 @@ enum jstate {
 	J_FSTAT,	/* STATX of the opened source fd */
 	J_TMPFILE,	/* OPENAT O_TMPFILE in the destination directory */
 	J_COPY,		/* READ/WRITE chunks */
+	J_PUBCLOSE,	/* CLOSE of a named temp, before it is published */
 	J_PUBLISH,	/* LINKAT to the final (or temp) name */
 	J_RENAME,	/* RENAMEAT temp name over the existing destination */
 	J_UNLINK,	/* UNLINKAT of a temp name after a failure */
@@ -2606,17 +2607,13 @@ static void file_publish(struct worker *w, struct job *j)
 	if (j->named_tmp) {
 		/* Where there is no O_TMPFILE (FUSE, NFS) close() can report
 		 * a failed flush: close first, so that such a copy is never
-		 * renamed into place. */
-		int fd = j->tfd;
-
+		 * renamed into place (or left in a staged tree). */
 		job_unfix(w, j);
+		r = req_get(w, j, OP_CLOSE);
+		j->state = J_PUBCLOSE;
+		r->fd = j->tfd;
 		j->tfd = -1;
-		if (close(fd) < 0 && errno != EINTR) {
-			job_fail(w, j, errno, true, "failed to close %s");
-			job_close(w, j);
-			return;
-		}
-		entry_created(w, j);
+		req_submit(w, j, r);
 		return;
 	}
 	r = req_get(w, j, OP_LINKAT);
@@ -2701,6 +2698,17 @@ static void job_on_unlink(struct worker *w, struct job *j, struct req *r)
 {
 	(void)r;
 	job_close(w, j);
+}
+
+static void file_on_pubclose(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_CLOSE);
+	if (r->res < 0 && r->res != -EINTR) {
+		job_fail(w, j, -r->res, true, "failed to close %s");
+		job_close(w, j);
+		return;
+	}
+	entry_created(w, j);
 }
 
 static void job_on_close(struct worker *w, struct job *j, struct req *r)
@@ -3703,7 +3711,8 @@ static const job_handler on_done[J_NSTATES] = {
 	[J_DSTAT] = job_on_dstat,	[J_STAT] = job_on_stat,
 	[J_OPEN] = file_on_open,	[J_FSTAT] = file_on_fstat,
 	[J_TMPFILE] = file_on_tmpfile,	[J_COPY] = file_on_copy,
-	[J_PUBLISH] = file_on_publish,	[J_RENAME] = job_on_rename,
+	[J_PUBCLOSE] = file_on_pubclose, [J_PUBLISH] = file_on_publish,
+	[J_RENAME] = job_on_rename,
 	[J_UNLINK] = job_on_unlink,	[J_CLOSE] = job_on_close,
 	[J_MKDIR] = job_on_mkdir,	[J_OPENDIR] = job_on_opendir,
 	[J_SYMLINK] = job_on_symlink,	[J_HLINK] = job_on_hlink,
