@@ -396,6 +396,11 @@ void copy_config_defaults(struct copy_config *cfg)
 	 * 1.16x cp's time, every 2 MiB 0.96x, 4 MiB 0.65-0.84x, 8 MiB
 	 * 0.68-0.72x hot and 0.70x cold, 32 MiB 0.89x. */
 	cfg->writeback = (size_t)env_uint("UCP_WRITEBACK_MB", 8) << 20;
+	/* mixed (3,000 files, 570 MB; loop ext4 with direct I/O), 7 runs,
+	 * ratio to cp -r, hot / cold: no tail kicks 0.87 / 0.73, files of
+	 * 16 KiB or more 0.86 / 0.70, 64 KiB 0.76 / 0.72, 256 KiB 0.86 /
+	 * 0.66; each time the final flush shorter by a quarter. */
+	cfg->writeback_tail = (size_t)env_uint("UCP_WRITEBACK_TAIL_KB", 64) << 10;
 	cfg->stage = env_uint("UCP_STAGE", 1) != 0;
 	/* Tests only: damage the copies whose names contain this string,
 	 * after their data is written, as a failing disk would. */
@@ -2155,7 +2160,8 @@ static void chunk_idle(struct worker *w, struct job *j, unsigned ci)
 	j->nchunks--;
 }
 
-static void writeback_kick(struct worker *w, struct job *j, uint64_t end);
+static void writeback_kick(struct worker *w, struct job *j, uint64_t end,
+			   bool last);
 
 /* A chunk's data is written (and hashed): read the rest of a partial
  * chunk, or give the buffer back. */
@@ -2171,7 +2177,7 @@ static void chunk_next(struct worker *w, struct job *j, unsigned ci)
 	}
 	if (c->off + c->got > j->stx.stx_size)
 		j->changed = true;
-	writeback_kick(w, j, c->off + c->got);
+	writeback_kick(w, j, c->off + c->got, false);
 	chunk_idle(w, j, ci);
 }
 
@@ -2302,6 +2308,8 @@ static void copy_pump(struct worker *w, struct job *j)
 		chunk_read(w, j, ci, j->next_off, want, link);
 		j->next_off += want;
 	}
+	if (!j->nchunks && j->planned_all && !j->err && !copy_stop_signal)
+		writeback_kick(w, j, size, true);
 	if (j->nchunks || j->wb_pending)
 		return;
 	if (!j->planned_all && !j->err && !copy_stop_signal) {
@@ -2478,21 +2486,30 @@ static void chunk_after_read(struct worker *w, struct job *j, unsigned ci)
  * Large files: once `writeback` bytes past the last kick are written, ask
  * the kernel to start writing them out (SYNC_FILE_RANGE_WRITE waits for
  * nothing).  The disk then works while the copy goes on, instead of
- * taking all the dirty data at the end.
+ * taking all the dirty data at the end.  last: the file's data is all
+ * written; a file of at least `writeback_tail` bytes gets its rest kicked
+ * too (--fsync writes it out anyway).
  */
-static void writeback_kick(struct worker *w, struct job *j, uint64_t end)
+static void writeback_kick(struct worker *w, struct job *j, uint64_t end,
+			   bool last)
 {
+	const struct copy_config *cfg = &w->run->cfg;
 	struct req *r;
 
 	/* At most two in flight: the request pool is sized for that, and a
 	 * kick that waits for a busy disk is covered by the next one. */
-	if (!w->run->cfg.writeback || j->wb_pending >= 2 ||
-	    end < j->wb_off + w->run->cfg.writeback)
+	if (j->wb_pending >= 2 || end <= j->wb_off)
+		return;
+	if (last ? !cfg->writeback_tail || cfg->fsync ||
+			   j->stx.stx_size < cfg->writeback_tail :
+		   !cfg->writeback || end < j->wb_off + cfg->writeback)
 		return;
 	r = req_get(w, j, OP_SYNC_RANGE);
 	r->fd = j->tfd;
 	r->off = j->wb_off;
-	r->len = (unsigned)(end - j->wb_off);
+	/* 0: to the end of the file (the rest may pass 4 GiB when the
+	 * periodic kicks are off). */
+	r->len = last ? 0 : (unsigned)(end - j->wb_off);
 	r->oflags = SYNC_FILE_RANGE_WRITE;
 	j->wb_off = end;
 	j->wb_pending++;

@@ -81,6 +81,8 @@ struct copy_config {
 	unsigned jobs;		/* entries in flight per worker */
 	unsigned overread;	/* test: plan this many chunks past EOF */
 	size_t writeback;	/* start writeback every N bytes (0: off) */
+	size_t writeback_tail;	/* ... and of the rest of a file of at least
+				   N bytes when its data is written (0: off) */
 	bool fsync;		/* --fsync: files before publishing, then dirs */
 	bool verify;		/* --verify: read back and compare first */
 	FILE *manifest;		/* --checksum-file: "<xxh128>  <path>" lines */
