@@ -6,6 +6,8 @@
 # engine the runner chose; the copies stay exact.
 . "$(dirname "$0")/../lib/common.sh"
 command -v strace >/dev/null || skip "strace is not installed"
+# LeakSanitizer cannot run under ptrace (make check SANITIZE=1).
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 S=$T/src
 mkdir "$S"
 mkfile "$S/big" $((20 << 20))		# 8 MiB, 16 MiB, then the rest
