@@ -296,7 +296,10 @@ def main(argv):
     out = out or os.path.join(trees, "results")
     os.makedirs(out, exist_ok=True)
     scratch = os.path.join(trees, ".dst")
-    os.makedirs(scratch, exist_ok=True)
+    # An interrupted run leaves its copies and trash behind, under the
+    # names this run is about to use.
+    subprocess.run(["rm", "-rf", scratch])
+    os.makedirs(scratch)
     st = os.statvfs(scratch)
     trash = Trash(scratch, min(20 << 30, st.f_bavail * st.f_frsize * 2 // 5), settle)
 
