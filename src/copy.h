@@ -140,6 +140,10 @@ void copy_run_free(struct copy_run *run);
  * and trees of processes that no longer run. */
 void copy_sweep_temps(int dfd);
 
+/* The PID in a temp name made by copy_temp_name(), or 0 if name is not
+ * one. */
+pid_t copy_temp_pid(const char *name);
+
 /* The temp name ".ucp.PID.WORKER.N.NAME.tmp" (NAME cut to 120 bytes):
  * unique in the run, and what copy_sweep_temps() recognises. */
 void copy_temp_name(char *buf, size_t size, pid_t pid, unsigned worker,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "copy.h"
 #include "hash.h"
 #include "log.h"
 #include "pathbuf.h"
@@ -438,16 +439,6 @@ bool sync_may_delete(struct sync_state *st)
 	return false;
 }
 
-/* Our own temp names (.ucp.PID.W.N.tmp): never taken for extraneous
- * entries while this run may still rename them into place. */
-static bool own_temp(const char *name)
-{
-	char pfx[32];
-
-	snprintf(pfx, sizeof(pfx), ".ucp.%d.", (int)getpid());
-	return !strncmp(name, pfx, strlen(pfx));
-}
-
 static bool may_delete_one(struct sync_state *st)
 {
 	long max = st->o->max_delete;
@@ -589,9 +580,12 @@ static unsigned delete_in(struct sync_state *st, const struct nameset *seen,
 		char *r;
 		bool is_dir;
 
+		/* Temp names are not extraneous entries: this run's may still
+		 * be renamed into place, another live run's too, and a killed
+		 * run's are swept when the directory is done (silently). */
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
 		    (seen && (nameset_has(seen, de->d_name) ||
-			      own_temp(de->d_name))))
+			      copy_temp_pid(de->d_name) > 0)))
 			continue;
 		is_dir = de->d_type == DT_DIR;
 		if (de->d_type == DT_UNKNOWN) {
