@@ -706,8 +706,10 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 	/* A directory that existed may hold a killed run's temps.  Swept
 	 * when its entries are done, not when it is opened: by then their
 	 * lookups have read its blocks, so the listing costs no disk read
-	 * in the worker (a no-op --sync of 25,000 files: 10% less). */
-	if (!d->fresh && d->dfd >= 0 &&
+	 * in the worker (a no-op --sync of 25,000 files: 2% less).  Not an
+	 * operand's node: copy_run_add() swept its directory, once for all
+	 * the operands that share it. */
+	if (!d->fresh && !d->root && d->dfd >= 0 &&
 	    !(run->cfg.sync && run->cfg.sync->o->dry_run))
 		sweep_temps(run, d->dfd);
 	if (d->sync_attrs && d->dfd >= 0 && !run->cfg.sync->o->dry_run) {
