@@ -199,7 +199,8 @@ DISTDIR ?= .
 DIST = ucp-$(VERSION)
 DIST_FILES = LICENSE Makefile README.md .ci/run $(SRCS) $(HDRS) man/ucp.1 \
 	completions/ucp.bash completions/_ucp completions/ucp.fish \
-	bench/mktree.py bench/run.py doc/PERFORMANCE.md doc/bench.png \
+	bench/mktree.py bench/run.py bench/statbound.c bench/timeline.py \
+	doc/PERFORMANCE.md doc/bench.png \
 	$(sort $(wildcard tests/run.sh tests/lib/*.sh tests/lib/*.py tests/lib/*.c \
 		tests/lib/*.zsh tests/unit/*.[ch] tests/fuzz/*.c \
 		tests/fuzz/corpus/*/* \
