@@ -701,6 +701,12 @@ static void stage_put(struct copy_run *run, struct stage *s)
 
 static void sweep_temps(struct copy_run *run, int dfd);
 
+/* --sync --dry-run: nothing in the destination may change. */
+static bool run_dry(const struct copy_run *run)
+{
+	return run->cfg.sync && run->cfg.sync->o->dry_run;
+}
+
 static void dnode_free(struct copy_run *run, struct dnode *d)
 {
 	/* A directory that existed may hold a killed run's temps.  Swept
@@ -709,10 +715,9 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 	 * in the worker (a no-op --sync of 25,000 files: 2% less).  Not an
 	 * operand's node: copy_run_add() swept its directory, once for all
 	 * the operands that share it. */
-	if (!d->fresh && !d->root && d->dfd >= 0 &&
-	    !(run->cfg.sync && run->cfg.sync->o->dry_run))
+	if (!d->fresh && !d->root && d->dfd >= 0 && !run_dry(run))
 		sweep_temps(run, d->dfd);
-	if (d->sync_attrs && d->dfd >= 0 && !run->cfg.sync->o->dry_run) {
+	if (d->sync_attrs && d->dfd >= 0 && !run_dry(run)) {
 		struct statx now;
 		const char *what = NULL;
 		unsigned diff;
@@ -3374,8 +3379,7 @@ static void dir_mkdir(struct worker *w, struct job *j)
 		job_close(w, j);
 		return;
 	}
-	if (j->dst_exists ||
-	    (w->run->cfg.sync && w->run->cfg.sync->o->dry_run)) {
+	if (j->dst_exists || run_dry(w->run)) {
 		dir_open(w, j);
 		return;
 	}
@@ -3443,7 +3447,7 @@ static void dir_open(struct worker *w, struct job *j)
 
 	j->state = J_OPENDIR;
 	open_source(w, j, O_DIRECTORY);
-	if (!j->dst_exists && w->run->cfg.sync && w->run->cfg.sync->o->dry_run)
+	if (!j->dst_exists && run_dry(w->run))
 		return;		/* nothing to open on that side */
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
@@ -4198,8 +4202,7 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 	run->has_dirs |= is_dir;
 	/* The parent, where a staged tree would be (dst_name "." is the
 	 * destination itself: its own node sweeps it, when it is done). */
-	if (dst_dirfd >= 0 && strcmp(dst_name, ".") &&
-	    !(run->cfg.sync && run->cfg.sync->o->dry_run)) {
+	if (dst_dirfd >= 0 && strcmp(dst_name, ".") && !run_dry(run)) {
 		struct stat st;
 
 		/* Operands usually share their destination directory. */
