@@ -2873,6 +2873,8 @@ static bool sync_check(struct worker *w, struct job *j)
 	bool dry = o->dry_run;
 	unsigned diff;
 
+	if (j->dir->root && sync_root_unlisted(ss))
+		return true;	/* only a way to what is listed */
 	xfer_count(&ss->stats, smode, S_ISREG(smode) || S_ISLNK(smode) ?
 			      j->stx.stx_size : 0,
 		   !j->dst_exists || (j->dir->root && ss->root_created));
@@ -3472,7 +3474,10 @@ static int sync_dir_setup(struct copy_run *run, struct job *j, struct dnode *d)
 	d->dry = d->dfd < 0;
 	if (root && ss->root_created)
 		d->fresh = true;
-	if (!d->fresh && !d->dry) {
+	if (root && sync_root_unlisted(ss)) {
+		d->meta = false;	/* DEST's attributes are its own (no
+					   --delete with --files-from) */
+	} else if (!d->fresh && !d->dry) {
 		/* Compare, fix only what differs, when it is done. */
 		d->meta = false;
 		d->sync_attrs = true;

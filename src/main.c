@@ -236,7 +236,9 @@ static void install_signals(int status)
 	sigaction(SIGALRM, &sa, NULL);
 }
 
-/* --files-from: each listed path and the directories leading to it. */
+/* --files-from: each listed path and the directories leading to it; a
+ * directory listed as "dir/" or "." brings its entries too (rsync's
+ * --dirs), and "." SRC's own attributes. */
 static int load_files_from(struct sync_state *ss, const struct sync_opts *so)
 {
 	FILE *f = strcmp(so->files_from, "-") ? fopen(so->files_from, "re") :
@@ -254,15 +256,29 @@ static int load_files_from(struct sync_state *ss, const struct sync_opts *so)
 	}
 	while ((n = getdelim(&line, &cap, so->from0 ? '\0' : '\n', f)) > 0) {
 		char *p = line;
+		bool entries;
 
 		if (p[n - 1] == (so->from0 ? '\0' : '\n'))
 			p[--n] = 0;
+		if (!n)
+			continue;
+		entries = p[n - 1] == '/';
 		while (!strncmp(p, "./", 2) || *p == '/')
 			p += *p == '/' ? 1 : 2;
 		n = (ssize_t)strlen(p);
 		while (n > 0 && p[n - 1] == '/')
 			p[--n] = 0;
-		if (!*p || !strcmp(p, "."))
+		if (!*p || !strcmp(p, ".")) {
+			ss->root_listed = true;
+			p[0] = '\0';
+			entries = true;
+		}
+		if (entries && ((!ss->only_in && !(ss->only_in = nameset_new())) ||
+				nameset_add(ss->only_in, p) < 0)) {
+			ret = -1;
+			break;
+		}
+		if (!*p)
 			continue;
 		/* "a/b/c" brings "a" and "a/b" along (rsync's implied
 		 * directories). */

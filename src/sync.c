@@ -130,6 +130,8 @@ void sync_state_fini(struct sync_state *st)
 	st->ld_root = -1;
 	nameset_free(st->only);
 	st->only = NULL;
+	nameset_free(st->only_in);
+	st->only_in = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -415,9 +417,29 @@ static char *rel_join(const char *rel, const char *name)
 	return *rel ? path_join(rel, name) : strdup(name);
 }
 
+/* --files-from: listed, leads to something listed, or is an entry of a
+ * directory listed with its entries ("dir/", "."). */
+static bool files_from_has(const struct sync_state *st, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	char parent[PATH_MAX];
+
+	if (nameset_has(st->only, rel))
+		return true;
+	if (!st->only_in)
+		return false;
+	if (!slash)
+		return nameset_has(st->only_in, "");
+	if ((size_t)(slash - rel) >= sizeof(parent))
+		return false;
+	memcpy(parent, rel, (size_t)(slash - rel));
+	parent[slash - rel] = '\0';
+	return nameset_has(st->only_in, parent);
+}
+
 bool sync_included(const struct sync_state *st, const char *rel, bool is_dir)
 {
-	if (st->only && !nameset_has(st->only, rel))
+	if (st->only && !files_from_has(st, rel))
 		return false;
 	return filter_match(&st->o->filters, rel, is_dir) != FILTER_EXCLUDE;
 }

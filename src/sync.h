@@ -60,6 +60,10 @@ struct sync_state {
 	bool root_created;	/* DEST was made by this run */
 	int ld_root;		/* --link-dest, opened against DEST; -1 */
 	struct nameset *only;	/* --files-from: these paths (and parents) */
+	struct nameset *only_in;	/* ... listed as "dir/" or ".": their
+				   entries too (rsync's --dirs); "" is SRC */
+	bool root_listed;	/* ... "." was listed: SRC's own attributes
+				   are part of the transfer */
 	atomic_flag backup_lock;
 	atomic_bool io_error;	/* reading the source failed somewhere */
 	atomic_bool io_warned;
@@ -68,6 +72,13 @@ struct sync_state {
 	atomic_ulong deleted, del_skipped;
 	struct xfer_stats stats;	/* --stats */
 };
+
+/* --files-from without ".": SRC itself is not transferred (rsync): DEST's
+ * own attributes are left alone, and it is neither itemized nor counted. */
+static inline bool sync_root_unlisted(const struct sync_state *st)
+{
+	return st->only && !st->root_listed;
+}
 
 void sync_state_init(struct sync_state *st, const struct sync_opts *o,
 		     bool is_root);

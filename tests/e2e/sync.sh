@@ -453,6 +453,42 @@ rsync -a --files-from="$T/list" "$S/" "$T/r/"
 diff <(cd "$T/r" && find . | sort) <(cd "$T/u" && find . | sort) || fail "--files-from differs from rsync"
 diff <(cd "$T/u" && find . | sort) <(cd "$T/u0" && find . | sort) || fail "--from0 differs"
 
+# --files-from as rsync's --dirs: "dir/" and "." bring a directory's
+# entries (subdirectories empty), a bare "dir" only itself; DEST's own
+# attributes are transferred only when "." is listed, otherwise left
+# alone (not itemized, not counted), new or existing.
+for list in 'f\nd/\n' '.\nd/e/big\n' 'd\nsame/k\n' './\n'; do
+	for new in 1 0; do
+		rm -rf "$T/r" "$T/u"
+		if [ $new = 0 ]; then
+			mkdir "$T/r" "$T/u"
+			chmod 711 "$T/r" "$T/u"
+			touch -d 2001-01-01 "$T/r" "$T/u"
+		fi
+		printf "$list" >"$T/list"
+		items "$T/rf" rsync -aHi --stats --files-from="$T/list" "$S/" "$T/r/"
+		items "$T/uf" "$UCP" --sync --itemize-changes --stats \
+			--files-from="$T/list" "$S" "$T/u"
+		# rsync counts an entry twice when both "." and a path below
+		# it bring it (d, for d/e/big): its counts only without that
+		pat='^([.ch>X]|Number of (created )?files)'
+		[ "$list" = '.\nd/e/big\n' ] && pat='^[.ch>X]'
+		grep -E "$pat" "$T/rf" >"$T/rf2"
+		grep -E "$pat" "$T/uf" >"$T/uf2"
+		cmp_rc "$T/rf" "$T/uf" "--files-from '$list'"
+		cmp_items "$T/rf2" "$T/uf2" "--files-from '$list' (new DEST $new)"
+		case $list in
+		.*) ;;
+		*)	[ "$(stat -c %a "$T/u")" = "$(stat -c %a "$T/r")" ] ||
+				fail "--files-from '$list': DEST's mode changed"
+			# entries made in it changed its time, for both
+			touch -d 2001-01-01 "$T/r" "$T/u" ;;
+		esac
+		same_tree --mode --times --links "$T/r" "$T/u" ||
+			fail "--files-from '$list' (new DEST $new): differs from rsync"
+	done
+done
+
 # several sources: each to DEST/NAME, as rsync -a A B DEST/
 fixture "$S"
 rm -rf "$T/r" "$T/u"
