@@ -111,6 +111,9 @@ bool filter_wildmatch(const char *pat, const char *text)
 	return dowild(pat, text) == WM_TRUE;
 }
 
+/* Merge files within merge files, at most this deep. */
+#define MERGE_DEPTH 16
+
 static void rule_free(struct filter_rule *r)
 {
 	free(r->pat);
@@ -172,6 +175,21 @@ static int add_pattern(struct filter_list *fl, const char *pat, size_t len,
 	return 0;
 }
 
+static int add_merge(struct filter_list *fl, const char *path)
+{
+	static unsigned depth;	/* a file that merges itself */
+	int ret;
+
+	if (depth >= MERGE_DEPTH) {
+		errno = ELOOP;
+		return -1;
+	}
+	depth++;
+	ret = filter_add_file(fl, path, FILTER_NONE, false);
+	depth--;
+	return ret;
+}
+
 int filter_add(struct filter_list *fl, const char *rule,
 	       enum filter_verdict verdict)
 {
@@ -192,6 +210,10 @@ int filter_add(struct filter_list *fl, const char *rule,
 		filter_free(fl);
 		return 0;
 	}
+	/* "merge FILE", ". FILE": FILE's rules, here (no modifiers). */
+	if ((!strncmp(rule, "merge ", 6) && rule[6]) ||
+	    (!strncmp(rule, ". ", 2) && rule[2]))
+		return add_merge(fl, rule + (rule[0] == '.' ? 2 : 6));
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		size_t n = strlen(words[i].word);
 

@@ -47,8 +47,10 @@ struct filter_list {
 /*
  * Add one rule.  verdict FILTER_NONE parses rsync's --filter syntax
  * ("+ pat", "- pat", "include pat", "exclude pat", and "+"/"-" joined to
- * a pattern with '_' or ' ').  Returns 0, or -1 with errno EINVAL for a
- * rule ucp does not support (the caller names it).
+ * a pattern with '_' or ' '; "merge FILE" and ". FILE" add FILE's rules
+ * there).  Returns 0, or -1 with errno: EINVAL for a rule ucp does not
+ * support (the caller names it), another for a merge file that cannot be
+ * read (ELOOP: merged more than 16 deep).
  */
 int filter_add(struct filter_list *fl, const char *rule,
 	       enum filter_verdict verdict);

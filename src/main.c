@@ -173,12 +173,6 @@ static struct {
 	int signo;
 } totals;
 
-/* rsync's exit codes, for --sync. */
-enum {
-	RERR_SYNTAX = 1, RERR_FILEIO = 11, RERR_SIGNAL = 20, RERR_PARTIAL = 23,
-	RERR_VANISHED = 24, RERR_DEL_LIMIT = 25,
-};
-
 static void on_usr1(int sig)
 {
 	(void)sig;

@@ -57,7 +57,7 @@ const struct opt_def opts_table[] = {
 	{ "files-from", 0, ARG_REQUIRED, OPT_FILES_FROM, OPT_SYNC_ONLY, "FILE",
 	  "read the list of source-relative paths from FILE" },
 	{ "filter", 0, ARG_REQUIRED, OPT_FILTER, OPT_SYNC_ONLY, "RULE",
-	  "add a file-filtering RULE (+ PATTERN, - PATTERN)" },
+	  "add a filtering RULE (+ PATTERN, - PATTERN, merge FILE)" },
 	{ "force", 'f', ARG_NONE, OPT_FORCE, 0, NULL,
 	  "if an existing destination file cannot be opened, remove it and try again" },
 	{ "from0", 0, ARG_NONE, OPT_FROM0, OPT_SYNC_ONLY, NULL,
@@ -347,7 +347,8 @@ static void opt_name(char *buf, size_t n, const struct opt_def *d)
 		snprintf(buf, n, "-%c", d->shortname);
 }
 
-/* One --sync option (OPT_SYNC..OPT_SUFFIX).  0, or -1 after the message. */
+/* One --sync option (OPT_SYNC..OPT_SUFFIX).  0, or after the message -1
+ * (usage) or -2 (a rule file that cannot be read). */
 static int parse_sync(struct opts *o, const struct opt_def *d,
 		      const char *arg)
 {
@@ -402,6 +403,12 @@ static int parse_sync(struct opts *o, const struct opt_def *d,
 			       d->id == OPT_EXCLUDE ? FILTER_EXCLUDE :
 			       d->id == OPT_INCLUDE ? FILTER_INCLUDE :
 						      FILTER_NONE) < 0) {
+			if (errno != EINVAL) {
+				/* a merge file (rsync: code 11) */
+				log_error(errno, "cannot read the merge file of %s",
+					  log_quote(arg));
+				return -2;
+			}
 			log_usage_error("invalid filter rule %s", log_quote(arg));
 			return -1;
 		}
@@ -412,13 +419,13 @@ static int parse_sync(struct opts *o, const struct opt_def *d,
 				    d->id == OPT_EXCLUDE_FROM ? FILTER_EXCLUDE :
 								FILTER_INCLUDE,
 				    so->from0) < 0) {
-			if (errno == EINVAL)
+			if (errno == EINVAL) {
 				log_usage_error("invalid filter rule in %s",
 						log_quote(arg));
-			else
-				log_error(errno, "cannot read %s",
-					  log_quote(arg));
-			return -1;
+				return -1;
+			}
+			log_error(errno, "cannot read %s", log_quote(arg));
+			return -2;	/* rsync: code 11 */
 		}
 		break;
 	case OPT_EXISTING:
@@ -545,7 +552,7 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 {
 	struct option lo[sizeof(opts_table) / sizeof(opts_table[0]) + 1];
 	char so[2 * sizeof(opts_table) / sizeof(opts_table[0]) + 2];
-	int c;
+	int c, ret;
 	const char *backup_ctl = NULL;	/* cp's --backup=CONTROL */
 	bool make_backups = false;
 
@@ -591,8 +598,10 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 		}
 		seen[d - opts_table] = true;
 		if (d->id >= OPT_SYNC && d->id < OPT_END &&
-		    parse_sync(o, d, optarg) < 0)
-			goto bad;
+		    (ret = parse_sync(o, d, optarg)) < 0) {
+			*exit_now = true;
+			return ret == -2 ? RERR_FILEIO : 1;
+		}
 		switch (d->id) {
 		case OPT_ARCHIVE:
 			/* -dR --preserve=all; context only where SELinux is

@@ -216,10 +216,17 @@ struct opts {
 	char **ops;
 };
 
+/* rsync's exit codes, for --sync. */
+enum {
+	RERR_SYNTAX = 1, RERR_FILEIO = 11, RERR_SIGNAL = 20, RERR_PARTIAL = 23,
+	RERR_VANISHED = 24, RERR_DEL_LIMIT = 25,
+};
+
 /*
  * Parse argv into *o.  Returns 0 to go on, or an exit status to exit with
  * now (--help/--version print and return 0 through *exit_now; usage errors
- * print a diagnostic and return 1).
+ * print a diagnostic and return 1, a --sync rule file that cannot be read
+ * RERR_FILEIO).
  */
 int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now);
 

@@ -158,6 +158,9 @@ cmp_items "$T/rv" "$T/uv" "-v"
 
 # --- filters: a table of patterns, each against rsync
 fixture "$S"
+# merge files: comments, blank lines, a merge inside a merge
+printf -- '# built\n- *.o\n\n; kept\n+ d/\n. %s\n- d/cache/\n' "$T/rules2" >"$T/rules"
+printf -- '- gone/\n+ *.c\n- b*\n' >"$T/rules2"
 while IFS= read -r args; do
 	[ -z "$args" ] && continue
 	rm -rf "$T/r" "$T/u"
@@ -184,7 +187,22 @@ done <<'EOF'
 --filter='- *.o' --filter='+ d/' --filter='- d/e'
 --exclude=build/
 --exclude='big'
+--filter="merge $T/rules"
+--filter=". $T/rules2" --exclude='*.c'
+--exclude='*.c' --filter=". $T/rules2"
 EOF
+
+# Exit codes of rule files, as rsync's: one that cannot be read is a file
+# I/O error (11), a bad rule in one a usage error (1).
+printf 'bogus rule\n' >"$T/badrules"
+for args in "--filter=merge\\ $T/none" "--exclude-from=$T/none" \
+	    "--filter=merge\\ $T/badrules"; do
+	eval "rsync -a $args \"\$S/\" \"\$T/r/\"" >/dev/null 2>&1
+	echo $? >"$T/rr.rc"
+	eval "\"\$UCP\" --sync $args \"\$S\" \"\$T/u\"" >/dev/null 2>"$T/ur.err"
+	echo $? >"$T/ur.rc"
+	cmp_rc "$T/rr" "$T/ur" "$args"
+done
 
 # --delete keeps excluded names, --delete-excluded removes them
 for extra in "" --delete-excluded; do
