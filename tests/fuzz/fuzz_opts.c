@@ -3,7 +3,8 @@
  *
  * The input is split at NUL bytes into argv[1..]; opts_parse() must never
  * crash, hang or leak on it, whatever it returns.  Options that read files
- * (--*-from) are skipped: they would read whatever path the fuzzer names.
+ * (--*-from, --filter's "merge FILE" and ". FILE") are skipped: they would
+ * read whatever path the fuzzer names.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	argv[argc] = NULL;
 	for (int i = 1; i < argc; i++)
-		if (strstr(argv[i], "from")) {
+		if (strstr(argv[i], "from") || strstr(argv[i], "merge") ||
+		    strstr(argv[i], ". ")) {
 			free(buf);
 			return 0;
 		}
