@@ -395,6 +395,11 @@ static int run_sync(struct opts *o)
 					"after %s", log_quote(o->ops[0]));
 		return RERR_SYNTAX;
 	}
+	if (so->files_from && nsrc > 1) {
+		/* The list's paths are relative to one SRC (rsync: the same). */
+		log_usage_error("--files-from takes one SRC, not %d", nsrc);
+		return RERR_SYNTAX;
+	}
 	sync_state_init(&ss, so, geteuid() == 0);
 	ss.verbose = o->verbose;
 	if (so->files_from && load_files_from(&ss, so) < 0) {

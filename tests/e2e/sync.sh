@@ -506,6 +506,13 @@ for list in 'f\nd/\n' '.\nd/e/big\n' 'd\nsame/k\n' './\n'; do
 			fail "--files-from '$list' (new DEST $new): differs from rsync"
 	done
 done
+# ... and its paths are relative to one SRC: two are a usage error
+printf 'f\n' >"$T/list"
+rm -rf "$T/r" "$T/u"
+items "$T/r2s" rsync -a --files-from="$T/list" "$S/" "$S/d/" "$T/r/"
+items "$T/u2s" "$UCP" --sync --files-from="$T/list" "$S" "$S/d" "$T/u"
+cmp_rc "$T/r2s" "$T/u2s" "--files-from with two sources"
+[ -e "$T/u" ] && fail "--files-from with two sources made DEST"
 
 # several sources: each to DEST/NAME, as rsync -a A B DEST/
 fixture "$S"
