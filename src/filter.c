@@ -112,7 +112,7 @@ bool filter_wildmatch(const char *pat, const char *text)
 }
 
 /* Merge files within merge files, at most this deep. */
-#define MERGE_DEPTH 16
+#define MERGE_DEPTH 32
 
 static void rule_free(struct filter_rule *r)
 {

@@ -50,7 +50,7 @@ struct filter_list {
  * a pattern with '_' or ' '; "merge FILE" and ". FILE" add FILE's rules
  * there).  Returns 0, or -1 with errno: EINVAL for a rule ucp does not
  * support (the caller names it), another for a merge file that cannot be
- * read (ELOOP: merged more than 16 deep).
+ * read (ELOOP: merged more than 32 deep, rsync's limit).
  */
 int filter_add(struct filter_list *fl, const char *rule,
 	       enum filter_verdict verdict);

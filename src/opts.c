@@ -403,6 +403,12 @@ static int parse_sync(struct opts *o, const struct opt_def *d,
 			       d->id == OPT_EXCLUDE ? FILTER_EXCLUDE :
 			       d->id == OPT_INCLUDE ? FILTER_INCLUDE :
 						      FILTER_NONE) < 0) {
+			if (errno == ELOOP) {
+				log_error(0, "merge files nest more than 32 deep "
+					     "(rsync's limit) in %s",
+					  log_quote(arg));
+				return -2;
+			}
 			if (errno != EINVAL) {
 				/* a merge file (rsync: code 11) */
 				log_error(errno, "cannot read the merge file of %s",

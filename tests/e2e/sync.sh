@@ -195,8 +195,9 @@ EOF
 # Exit codes of rule files, as rsync's: one that cannot be read is a file
 # I/O error (11), a bad rule in one a usage error (1).
 printf 'bogus rule\n' >"$T/badrules"
+printf '. %s\n' "$T/selfrules" >"$T/selfrules"
 for args in "--filter=merge\\ $T/none" "--exclude-from=$T/none" \
-	    "--filter=merge\\ $T/badrules"; do
+	    "--filter=merge\\ $T/badrules" "--filter=merge\\ $T/selfrules"; do
 	eval "rsync -a $args \"\$S/\" \"\$T/r/\"" >/dev/null 2>&1
 	echo $? >"$T/rr.rc"
 	eval "\"\$UCP\" --sync $args \"\$S\" \"\$T/u\"" >/dev/null 2>"$T/ur.err"
