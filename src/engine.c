@@ -24,6 +24,7 @@ static const char *const op_names[OP_COUNT] = {
 	[OP_LINKAT] = "linkat",	  [OP_RENAMEAT] = "renameat",
 	[OP_MKDIRAT] = "mkdirat", [OP_SYMLINKAT] = "symlinkat",
 	[OP_UNLINKAT] = "unlinkat", [OP_SYNC_RANGE] = "sync_file_range",
+	[OP_FSYNC] = "fsync",
 };
 
 const char *engine_op_name(enum req_op op)
@@ -222,6 +223,9 @@ int engine_exec_sync(struct req *r)
 	case OP_SYNC_RANGE:
 		ret = sync_file_range(r->fd, (off_t)r->off, r->len,
 				      (unsigned)r->oflags);
+		break;
+	case OP_FSYNC:
+		ret = fsync(r->fd);
 		break;
 	case OP_COUNT:
 		return -EINVAL;

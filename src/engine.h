@@ -48,6 +48,7 @@ enum req_op {
 	OP_SYMLINKAT,	/* path(target) fd2 path2 -> 0 */
 	OP_UNLINKAT,	/* fd path oflags=AT_REMOVEDIR? -> 0 */
 	OP_SYNC_RANGE,	/* fd off len oflags=SYNC_FILE_RANGE_* -> 0 */
+	OP_FSYNC,	/* fd -> 0 (fsync: data and metadata) */
 	OP_COUNT
 };
 
@@ -114,6 +115,8 @@ struct engine_config {
 	size_t buf_size;	/* size of one buffer */
 	unsigned nbufs;
 	unsigned fixed_pairs;	/* fixed-file slot pairs to reserve */
+	unsigned iowq_workers;	/* ring: io-wq's bounded workers (0: the
+				   kernel's default) */
 };
 
 struct engine {

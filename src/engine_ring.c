@@ -39,6 +39,7 @@ static const unsigned char uring_op[OP_COUNT] = {
 	[OP_MKDIRAT] = IORING_OP_MKDIRAT, [OP_SYMLINKAT] = IORING_OP_SYMLINKAT,
 	[OP_UNLINKAT] = IORING_OP_UNLINKAT,
 	[OP_SYNC_RANGE] = IORING_OP_SYNC_FILE_RANGE,
+	[OP_FSYNC] = IORING_OP_FSYNC,
 };
 
 static int ring_submit(struct ring_engine *re, unsigned wait_nr)
@@ -114,6 +115,9 @@ static void prep(struct ring_engine *re, struct io_uring_sqe *sqe,
 	case OP_SYNC_RANGE:
 		io_uring_prep_sync_file_range(sqe, r->fd, r->len, r->off,
 					      r->oflags);
+		break;
+	case OP_FSYNC:
+		io_uring_prep_fsync(sqe, r->fd, 0);
 		break;
 	case OP_COUNT:
 		break;
@@ -357,6 +361,14 @@ int engine_ring_create(struct engine **out, const struct engine_config *cfg)
 	 * before the SQE it is linked to. */
 	re->e.link_rw = !engine_policy.no_link && !re->inline_op[OP_READ] &&
 			!re->inline_op[OP_WRITE];
+	/* Blocking ops (FSYNC) each hold an io-wq worker until they end:
+	 * allow as many as asked for (the kernel's default is 4 per CPU).
+	 * Best effort: kernels before 5.15 keep their default. */
+	if (cfg->iowq_workers) {
+		unsigned n[2] = { cfg->iowq_workers, 0 };
+
+		(void)io_uring_register_iowq_max_workers(&re->ring, n);
+	}
 	re->e.ops = &ring_ops;
 	*out = &re->e;
 	return 0;

@@ -106,6 +106,17 @@ static void exercise(struct engine *e, const char *name, int dirfd,
 	snprintf(msg, sizeof(msg), "%s: errors as -errno", name);
 	ok(r[0].res == -ENOENT && r[1].res == -EEXIST, "%s", msg);
 
+	/* FSYNC: 0 on a file, -EBADF on a closed fd. */
+	memset(r, 0, sizeof(r));
+	c.n = 0;
+	r[0].op = OP_FSYNC; r[0].fd = out; r[0].buf = -1;
+	r[1].op = OP_FSYNC; r[1].fd = -1; r[1].buf = -1;
+	engine_queue(e, &r[0]);
+	engine_queue(e, &r[1]);
+	drain(e, &c);
+	snprintf(msg, sizeof(msg), "%s: fsync", name);
+	ok(c.n == 2 && r[0].res == 0 && r[1].res == -EBADF, "%s", msg);
+
 	close(in);
 	close(out);
 	struct stat st;
