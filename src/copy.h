@@ -19,10 +19,11 @@
  *   LINKAT(AT_EMPTY_PATH) to the final name (or, to replace an existing
  *   file, LINKAT to a temp name + RENAMEAT over it) -> CLOSE both.
  *
- * --fsync flushes the file before LINKAT; --verify also hashes the source
- * in file order as chunks complete (a chunk that finished early keeps its
- * buffer until those before it are hashed), then drops the copy's pages
- * and reads it back to compare (plain syscalls, in the worker).
+ * --fsync flushes the file before LINKAT (FSYNC); --verify also hashes the
+ * source in file order as chunks complete (a chunk that finished early
+ * keeps its buffer until those before it are hashed), then after the FSYNC
+ * drops the copy's pages and reads it back (READs, one buffer at a time)
+ * to compare.
  *
  * So a file appears at its final name only with its complete data, and a
  * run killed at any moment leaves no temp file (an unlinked O_TMPFILE is
