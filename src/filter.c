@@ -181,7 +181,7 @@ static int add_merge(struct filter_list *fl, const char *path)
 	int ret;
 
 	if (depth >= MERGE_DEPTH) {
-		errno = ELOOP;
+		errno = EMLINK;	/* (not ELOOP: opening a symlink loop is that) */
 		return -1;
 	}
 	depth++;

@@ -50,7 +50,8 @@ struct filter_list {
  * a pattern with '_' or ' '; "merge FILE" and ". FILE" add FILE's rules
  * there).  Returns 0, or -1 with errno: EINVAL for a rule ucp does not
  * support (the caller names it), another for a merge file that cannot be
- * read (ELOOP: merged more than 32 deep, rsync's limit).
+ * read (EMLINK: merged more than 32 deep, rsync's limit; open(2) never
+ * returns it).
  */
 int filter_add(struct filter_list *fl, const char *rule,
 	       enum filter_verdict verdict);

@@ -403,7 +403,7 @@ static int parse_sync(struct opts *o, const struct opt_def *d,
 			       d->id == OPT_EXCLUDE ? FILTER_EXCLUDE :
 			       d->id == OPT_INCLUDE ? FILTER_INCLUDE :
 						      FILTER_NONE) < 0) {
-			if (errno == ELOOP) {
+			if (errno == EMLINK) {
 				log_error(0, "merge files nest more than 32 deep "
 					     "(rsync's limit) in %s",
 					  log_quote(arg));

@@ -204,6 +204,13 @@ for args in "--filter=merge\\ $T/none" "--exclude-from=$T/none" \
 	echo $? >"$T/ur.rc"
 	cmp_rc "$T/rr" "$T/ur" "$args"
 done
+grep -q 'nest more than 32 deep' "$T/ur.err" || fail "self-merge said: $(cat "$T/ur.err")"
+# A merge file that is a symlink loop is an open error, not nesting.
+ln -s loop2 "$T/loop1" && ln -s loop1 "$T/loop2"
+"$UCP" --sync --filter="merge $T/loop1" "$S" "$T/u" 2>"$T/ur.err"
+[ $? = 11 ] || fail "merge of a symlink loop: exit status"
+grep -q 'Too many levels of symbolic links' "$T/ur.err" ||
+	fail "merge of a symlink loop said: $(cat "$T/ur.err")"
 
 # --delete keeps excluded names, --delete-excluded removes them
 for extra in "" --delete-excluded; do
