@@ -164,6 +164,21 @@ run_ucp "--verify, flipped byte" -r --verify "$T/src" "$MNT/v"
 	fail "--verify: stderr: $(cat "$T/err")"
 [ -e "$T/back/v/victim" ] && fail "--verify: a corrupt copy was published"
 published_exact "$T/src" "$T/back/v" "--verify"
+# ... a read error while reading it back fails it too, and short reads
+# of it are continued.
+mount_faults "read:victim:eio"
+run_ucp "--verify, read-back EIO" -r --verify "$T/src" "$MNT/vr"
+[ $rc = 1 ] || fail "--verify, read-back EIO: exit $rc, want 1"
+[ "$(cat "$T/err")" = "ucp: error reading back '$MNT/vr/victim': Input/output error" ] ||
+	fail "--verify, read-back EIO: stderr: $(cat "$T/err")"
+[ -e "$T/back/vr/victim" ] && fail "--verify, read-back EIO: the copy was published"
+published_exact "$T/src" "$T/back/vr" "--verify, read-back EIO"
+no_temps "$T/back/vr" "--verify, read-back EIO"
+mount_faults "read:*:short:1000"
+run_ucp "--verify, short read-back" -r --verify "$T/src" "$MNT/vs"
+[ $rc = 0 ] || fail "--verify, short read-back: exit $rc: $(cat "$T/err")"
+same_tree "$T/src" "$T/back/vs" || fail "--verify, short read-back: tree differs"
+mount_faults "write:victim:flip:100"
 run_ucp "no --verify, flipped byte" -r "$T/src" "$MNT/nv"
 [ $rc = 0 ] && ! cmp -s "$T/src/victim" "$T/back/nv/victim" ||
 	fail "the flip rule did not corrupt an unverified copy (the test proves nothing)"
