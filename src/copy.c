@@ -2505,21 +2505,18 @@ static void verify_pump(struct worker *w, struct job *j)
 		c->buf = bufpool_get(&w->bp);
 		j->nchunks = 1;
 	}
-	c->off = j->hash_off;
-	c->want = left < w->bp.size ? (unsigned)left + 1 : (unsigned)w->bp.size;
 	r = req_get(w, j, OP_READ);
 	r->fd = j->fslot >= 0 ? j->fslot + 1 : j->tfd;
 	r->fixed = j->fslot >= 0;
 	r->addr = bufpool_addr(&w->bp, c->buf);
-	r->len = c->want;
-	r->off = c->off;
+	r->len = left < w->bp.size ? (unsigned)left + 1 : (unsigned)w->bp.size;
+	r->off = j->hash_off;
 	r->buf = c->buf;
 	req_submit(w, j, r);
 }
 
 static void file_on_verify(struct worker *w, struct job *j, struct req *r)
 {
-	struct chunk *c = &j->chunk[0];
 	uint64_t size = j->stx.stx_size;
 	XXH128_hash_t got;
 
@@ -2527,12 +2524,11 @@ static void file_on_verify(struct worker *w, struct job *j, struct req *r)
 	if (!check_req_ok(w, j, r, "error reading back %s"))
 		return;
 	if (r->res > 0) {
-		XXH3_128bits_update(j->xs, bufpool_addr(&w->bp, c->buf),
-				    (size_t)r->res);
+		XXH3_128bits_update(j->xs, r->addr, (size_t)r->res);
 		j->hash_off += (unsigned)r->res;
 		/* Not at the end yet (or cut short): read on. */
 		if (j->hash_off < size ||
-		    (j->hash_off == size && (unsigned)r->res == c->want)) {
+		    (j->hash_off == size && (unsigned)r->res == r->len)) {
 			verify_pump(w, j);
 			return;
 		}
