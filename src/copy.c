@@ -39,7 +39,7 @@
 #define DENTS_BUF 32768
 #define ENTRIES_PER_TAKE 16
 #define FIXED_FILE_MIN_CHUNKS 4
-#define HL_BUCKETS 1024
+#define HL_BUCKETS 1024	/* initial size; doubles at two entries each */
 #define PRESERVE_META (PRESERVE_OWNERSHIP | PRESERVE_XATTR | PRESERVE_MODE | \
 		       PRESERVE_TIMESTAMPS)
 
@@ -152,6 +152,7 @@ struct dnode {
 	bool sync_attrs;	/* existed: fix what differs when done */
 	struct nameset *seen;	/* --delete: the source's names */
 	struct stage *stage;	/* in a tree built under a temp name */
+	struct dhold *hold;	/* for hard links to its entries (hl_lock) */
 };
 
 struct chunk {
@@ -322,8 +323,10 @@ struct copy_run {
 	bool has_dirs;		/* a directory operand: use every core */
 	struct worker *w;
 	unsigned nworkers;
-	pthread_mutex_t hl_lock;
-	struct hlink *hl[HL_BUCKETS];
+	pthread_mutex_t hl_lock;	/* the groups, holds and their counts */
+	struct hlink **hl;
+	size_t hl_buckets, hl_count;
+	unsigned holds, holds_max;	/* struct dhold: open, allowed */
 	/* What --progress and SIGUSR1 report: completed writes, not
 	 * submissions; totals grow while the walk goes on. */
 	atomic_ullong bytes_done, bytes_total;
@@ -337,24 +340,34 @@ struct copy_run {
 
 /*
  * A hard-link group (--preserve=links): source inodes with more than one
- * link.  The first entry of a group met in the walk copies the data; the
+ * link, and under -L (and -H, for operands) every file, since a symlink
+ * can reach a file with one link twice; cp links the second copy to the
+ * first.  The first entry of a group met in the walk copies the data; the
  * others wait until it is published and then LINKAT to it, through a dup
- * of its destination directory's fd (so no path is ever resolved).
+ * of its destination directory's fd (so no path is ever resolved).  That
+ * dup, a struct dhold, is shared by every group whose first copy is in
+ * the directory, and closed when none of them expects another link.
  */
 enum hl_state { HL_COPYING, HL_DONE, HL_FAILED };
+
+struct dhold {
+	int fd;
+	unsigned refs;		/* its groups, and its directory's node */
+};
 
 struct hlink {
 	struct hlink *next;
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
 	enum hl_state state;
-	int dfd;		/* dup of the first copy's directory */
-	unsigned left;		/* other links still expected */
+	bool open;		/* -L/-H: any number of links may come */
+	bool have_digest;
+	struct dhold *dh;	/* the first copy's directory */
+	unsigned left;		/* other links still expected (!open) */
 	unsigned users;		/* LINKATs in flight */
 	char *rel;		/* --sync: the first copy's path, for -i */
 	XXH128_hash_t digest;	/* --checksum-file: the first copy's */
-	bool have_digest;
-	char name[NAME_MAX + 1];
+	char *name;		/* the first copy's name in dh */
 };
 
 static pthread_mutex_t prompt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -709,6 +722,8 @@ static bool run_dry(const struct copy_run *run)
 	return run->cfg.sync && run->cfg.sync->o->dry_run;
 }
 
+static void dhold_put(struct copy_run *run, struct dhold *h);
+
 static void dnode_free(struct copy_run *run, struct dnode *d)
 {
 	/* A directory that existed may hold a killed run's temps.  Swept
@@ -753,6 +768,11 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 	    fsync_dir(d->dfd) < 0) {
 		log_error(errno, "error syncing %s", log_quote(d->dpath));
 		atomic_fetch_add(&run->errors, 1);
+	}
+	if (d->hold) {
+		pthread_mutex_lock(&run->hl_lock);
+		dhold_put(run, d->hold);
+		pthread_mutex_unlock(&run->hl_lock);
 	}
 	if (d->sfd >= 0)
 		close(d->sfd);
@@ -1454,15 +1474,60 @@ static void entry_created(struct worker *w, struct job *j)
 
 enum hl_claim { HL_FIRST, HL_LINK, HL_WAIT, HL_COPY };
 
+/* Does j's inode take part in hard-link groups? */
+static bool hl_member(const struct copy_run *run, const struct job *j)
+{
+	return (run->cfg.preserve & PRESERVE_LINKS) &&
+	       (j->stx.stx_nlink > 1 || (j->deref && !run->cfg.sync));
+}
+
+static size_t hl_bucket(const struct copy_run *run, uint64_t ino,
+			uint32_t minor)
+{
+	return (size_t)((ino ^ minor) % run->hl_buckets);
+}
+
+/* Under -L every file is a group: keep lookups short.  Under hl_lock;
+ * without memory the table stays as it is, only slower. */
+static void hl_grow(struct copy_run *run)
+{
+	size_t nb = run->hl_buckets ? run->hl_buckets * 2 : HL_BUCKETS;
+	struct hlink **old = run->hl, **t = calloc(nb, sizeof(*t));
+	size_t ob = run->hl_buckets;
+
+	if (!t)
+		return;
+	run->hl = t;
+	run->hl_buckets = nb;
+	for (size_t b = 0; b < ob; b++) {
+		while (old[b]) {
+			struct hlink *e = old[b];
+			size_t nbk = hl_bucket(run, e->ino, e->dev_minor);
+
+			old[b] = e->next;
+			e->next = t[nbk];
+			t[nbk] = e;
+		}
+	}
+	free(old);
+}
+
 /* Join or open the group of j's source inode (j->stx).  Under hl_lock. */
 static enum hl_claim hl_claim(struct copy_run *run, struct job *j)
 {
 	uint64_t ino = j->stx.stx_ino;
-	unsigned b = (unsigned)((ino ^ j->stx.stx_dev_minor) % HL_BUCKETS);
 	enum hl_claim ret;
-	struct hlink *e;
+	struct hlink *e = NULL;
+	size_t b;
 
 	pthread_mutex_lock(&run->hl_lock);
+	if (run->hl_count >= 2 * run->hl_buckets)
+		hl_grow(run);
+	if (!run->hl_buckets) {
+		ret = HL_COPY;
+		goto out;
+	}
+	b = hl_bucket(run, ino, j->stx.stx_dev_minor);
 	for (e = run->hl[b]; e; e = e->next)
 		if (e->ino == ino && e->dev_major == j->stx.stx_dev_major &&
 		    e->dev_minor == j->stx.stx_dev_minor)
@@ -1477,16 +1542,17 @@ static enum hl_claim hl_claim(struct copy_run *run, struct job *j)
 		e->dev_major = j->stx.stx_dev_major;
 		e->dev_minor = j->stx.stx_dev_minor;
 		e->state = HL_COPYING;
-		e->dfd = -1;
+		e->open = j->deref;
 		e->left = j->stx.stx_nlink - 1;
 		e->next = run->hl[b];
 		run->hl[b] = e;
+		run->hl_count++;
 		j->hl = e;
 		j->hl_first = true;
 		ret = HL_FIRST;
 	} else if (e->state == HL_COPYING) {
 		ret = HL_WAIT;
-	} else if (e->state == HL_DONE && e->dfd >= 0) {
+	} else if (e->state == HL_DONE && e->dh) {
 		e->users++;
 		if (e->left)
 			e->left--;
@@ -1500,17 +1566,53 @@ out:
 	return ret;
 }
 
+static void dhold_put(struct copy_run *run, struct dhold *h)
+{
+	if (--h->refs)
+		return;
+	close(h->fd);
+	free(h);
+	run->holds--;
+}
+
+/* The descriptor of d for a group whose first copy is in it: shared by
+ * all of them.  Under hl_lock.  NULL without one (EMFILE, or too many
+ * kept open for -L's groups): the others copy instead of linking, so the
+ * data stays right and the link is lost. */
+static struct dhold *dhold_get(struct copy_run *run, struct dnode *d,
+			       bool open)
+{
+	struct dhold *h = d->hold;
+
+	if (!h) {
+		if (open && run->holds >= run->holds_max)
+			return NULL;
+		h = malloc(sizeof(*h));
+		if (!h)
+			return NULL;
+		h->fd = fcntl(d->dfd, F_DUPFD_CLOEXEC, 0);
+		if (h->fd < 0) {
+			free(h);
+			return NULL;
+		}
+		h->refs = 1;	/* d's own, dropped when d is done */
+		d->hold = h;
+		run->holds++;
+	}
+	h->refs++;
+	return h;
+}
+
 /* The first copy is at its final name: later links may go to it. */
 static void hl_published(struct copy_run *run, struct job *j)
 {
 	struct hlink *e = j->hl;
 
 	pthread_mutex_lock(&run->hl_lock);
-	/* Without a descriptor for its directory (EMFILE) the others copy
-	 * instead of linking: the data stays right, the link is lost. */
-	e->dfd = fcntl(j->dir->dfd, F_DUPFD_CLOEXEC, 0);
-	snprintf(e->name, sizeof(e->name), "%s", j->dname);
-	e->state = e->dfd >= 0 ? HL_DONE : HL_FAILED;
+	e->name = strdup(j->dname);
+	e->dh = e->name && (e->open || e->left) ?
+			dhold_get(run, j->dir, e->open) : NULL;
+	e->state = e->dh ? HL_DONE : HL_FAILED;
 	e->digest = j->digest;
 	e->have_digest = j->have_digest;
 	if (run->cfg.sync && !e->rel)
@@ -1521,7 +1623,8 @@ static void hl_published(struct copy_run *run, struct job *j)
 }
 
 /* A job ends: a first copy that never got published fails its group; a
- * linker lets go, and the directory fd goes once no link is expected. */
+ * linker lets go, and the directory's hold goes once no link is
+ * expected. */
 static void hl_release(struct copy_run *run, struct job *j)
 {
 	struct hlink *e = j->hl;
@@ -1529,9 +1632,9 @@ static void hl_release(struct copy_run *run, struct job *j)
 	pthread_mutex_lock(&run->hl_lock);
 	if (j->hl_first) {
 		e->state = HL_FAILED;
-	} else if (e->users && !--e->users && !e->left && e->dfd >= 0) {
-		close(e->dfd);
-		e->dfd = -1;
+	} else if (e->users && !--e->users && !e->left && !e->open && e->dh) {
+		dhold_put(run, e->dh);
+		e->dh = NULL;
 		e->state = HL_FAILED;
 	}
 	j->hl = NULL;
@@ -1547,7 +1650,7 @@ static void hl_link(struct worker *w, struct job *j)
 	j->linked = true;
 	j->items = j->dst_exists ? (j->items & ~ITEM_XFER) | ITEM_HLINK :
 				   ITEM_HLINK | ITEM_NEW;
-	r->fd = j->hl->dfd;
+	r->fd = j->hl->dh->fd;
 	r->path = j->hl->name;
 	r->fd2 = j->dir->dfd;
 	r->path2 = publish_name(w, j);
@@ -1906,8 +2009,7 @@ static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 			job_close(w, j);
 		return;
 	}
-	if ((w->run->cfg.preserve & PRESERVE_LINKS) && j->stx.stx_nlink > 1 &&
-	    !hl_start(w, j))
+	if (hl_member(w->run, j) && !hl_start(w, j))
 		return;
 	file_create_tmp(w, j);
 }
@@ -2928,7 +3030,7 @@ static bool sync_hl_unchanged(struct worker *w, struct job *j)
 		w->hlwait = j;
 		return true;
 	case HL_LINK:
-		if (fstatat(j->hl->dfd, j->hl->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (fstatat(j->hl->dh->fd, j->hl->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_ino == j->dstx.stx_ino &&
 		    major(st.st_dev) == j->dstx.stx_dev_major &&
 		    minor(st.st_dev) == j->dstx.stx_dev_minor) {
@@ -3770,8 +3872,7 @@ static void create_entry(struct worker *w, struct job *j)
 	default:
 		/* FIFOs, sockets and devices are hard-linked too (cp -a,
 		 * rsync -H). */
-		if ((w->run->cfg.preserve & PRESERVE_LINKS) &&
-		    j->stx.stx_nlink > 1 && !hl_start(w, j))
+		if (hl_member(w->run, j) && !hl_start(w, j))
 			break;
 		special_create(w, j);
 		break;
@@ -4374,7 +4475,9 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 	}
 	raise_nofile();
 	/* Keep the descriptors of files in flight within the limit, with
-	 * room for directories. */
+	 * room for directories and, under -L, for a quarter of the limit's
+	 * directories kept open for links to their files (struct dhold). */
+	run->holds_max = UINT_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		unsigned long avail = rl.rlim_cur > 48 ? rl.rlim_cur - 48 : 8;
 		unsigned per = (unsigned)(avail / 4 / run->nworkers);
@@ -4383,6 +4486,7 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 			per = 2;
 		if (jobs > per)
 			jobs = per;
+		run->holds_max = (unsigned)(avail / 4);
 	}
 	run->cfg.jobs = jobs;
 	/* Registered buffers are pinned and, without CAP_IPC_LOCK, count
@@ -4480,19 +4584,23 @@ void copy_run_free(struct copy_run *run)
 			close(d->sfd);
 		if (d->dfd >= 0)
 			close(d->dfd);
+		if (d->hold)
+			dhold_put(run, d->hold);
 		free(d);
 	}
-	for (unsigned b = 0; b < HL_BUCKETS; b++) {
+	for (size_t b = 0; b < run->hl_buckets; b++) {
 		while (run->hl[b]) {
 			struct hlink *e = run->hl[b];
 
 			run->hl[b] = e->next;
-			if (e->dfd >= 0)
-				close(e->dfd);
+			if (e->dh)
+				dhold_put(run, e->dh);
+			free(e->name);
 			free(e->rel);
 			free(e);
 		}
 	}
+	free(run->hl);
 	pthread_mutex_destroy(&run->hl_lock);
 	pthread_mutex_destroy(&run->lock);
 	pthread_cond_destroy(&run->cond);

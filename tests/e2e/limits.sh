@@ -14,6 +14,14 @@ for i in range(10000):
 PY
 (ulimit -n 64 && "$UCP" -r "$T/src" "$T/dst") || fail "ulimit -n 64: exit status"
 same_tree "$T/src" "$T/dst" || fail "ulimit -n 64: tree differs"
+# -aL links a file reached twice to its first copy through a descriptor
+# of that copy's directory kept open: within 64 descriptors most are not
+# kept, and those files are copied again instead.
+ln -s d00 "$T/src/alias"
+(ulimit -n 64 && "$UCP" -aL "$T/src" "$T/dstL") || fail "ulimit -n 64, -aL: exit status"
+cp -rL "$T/src" "$T/refL"
+same_tree --mode "$T/refL" "$T/dstL" || fail "ulimit -n 64, -aL: tree differs"
+rm -rf "$T/refL" "$T/dstL" "$T/src/alias"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "note: not root, the unprivileged-user part is skipped"

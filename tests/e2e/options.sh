@@ -41,6 +41,14 @@ same_as_cp -rH slink h
 same_as_cp -rL s deref
 same_as_cp -rL slink deref2
 same_as_cp -L s/l followed
+# With links preserved, a file that -L (or -H, for operands) reaches a
+# second time through a symlink is linked to its first copy, one link or
+# not; without, copied again.
+same_as_cp -aL s derefa
+same_as_cp -rL --preserve=links slink s deref3
+same_as_cp --preserve=links s/l s/f old
+same_as_cp -aH s/l s/d/g s/f old
+same_as_cp -aH slink s/f old
 same_as_cp -rl s linked
 same_as_cp -rlP s linkedP
 same_as_cp -l s/f hardf
