@@ -725,6 +725,247 @@ static unsigned parents_finish(struct parent *p, unsigned preserve, bool apply)
 	return failed;
 }
 
+/*
+ * cp copies its operands one after another; ucp queues them all at once.
+ * Where that could differ, run_copy plans first: operands whose
+ * destinations overlap (the same name, or one inside the other, as with
+ * "a/." and "b/.") go to later rounds, each a run of its own, so a later
+ * operand still lands after an earlier one; and cp's two checks between
+ * operands are made here: a source entry named again is skipped with a
+ * warning, and a non-directory that would replace one an earlier operand
+ * just made is refused (unless -n, -i, -u or numbered backups decide at
+ * the time, in a later round).
+ */
+struct plan {
+	bool stat_ok, dir, whole;
+	bool skip;		/* named again, or refused */
+	unsigned round;
+	struct stat st, pst;	/* the source (as it will be followed), its
+				   directory */
+	char *base, *rel;	/* its name; its destination below the
+				   target ("" with whole: all of it) */
+};
+
+/* The destination below the target: the name, or with --parents the
+ * operand's path; whole when it may be the target itself or outside. */
+static char *plan_rel(const struct opts *o, const char *src, bool *whole)
+{
+	char *copy = strdup(src), *out = calloc(1, strlen(src) + 1);
+	char *save = NULL, *c;
+
+	*whole = false;
+	if (!copy || !out) {
+		free(copy);
+		free(out);
+		*whole = true;
+		return NULL;
+	}
+	if (!o->parents) {
+		char *b = path_base(src);
+
+		free(copy);
+		free(out);
+		*whole = !b || !strcmp(b, ".") || !strcmp(b, "..") ||
+			 strchr(b, '/');
+		return b;
+	}
+	for (c = strtok_r(copy, "/", &save); c;
+	     c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, ".."))
+			*whole = true;
+		if (*out)
+			strcat(out, "/");
+		strcat(out, c);
+	}
+	free(copy);
+	*whole |= !*out;
+	return out;
+}
+
+static bool plan_overlap(const struct plan *a, const struct plan *b)
+{
+	size_t na, nb;
+
+	if (a->whole || b->whole)
+		return true;
+	na = strlen(a->rel);
+	nb = strlen(b->rel);
+	if (na > nb)
+		return plan_overlap(b, a);
+	return !strncmp(a->rel, b->rel, na) &&
+	       (!b->rel[na] || b->rel[na] == '/');
+}
+
+/* The destination as messages show it (what queue_operands shows). */
+static char *plan_disp(const struct opts *o, const char *target,
+		       const char *src, const struct plan *p)
+{
+	char *d;
+	size_t n;
+
+	if (!o->parents)
+		return p->base ? path_join(target, p->base) : NULL;
+	while (*src == '/')
+		src++;
+	d = path_join(target, src);
+	for (n = d ? strlen(d) : 0; n > 1 && d[n - 1] == '/';)
+		d[--n] = 0;
+	return d;
+}
+
+static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
+				  const char *target, unsigned *failed)
+{
+	struct plan *pl = calloc((size_t)nsrc, sizeof(*pl));
+	bool decide_later = o->clobber != CLOBBER_YES ||
+			    o->update != UPDATE_ALL ||
+			    o->backup == BACKUP_NUMBERED;
+
+	for (int i = 0; pl && i < nsrc; i++) {
+		struct plan *p = &pl[i];
+		const char *src = srcs[i];
+		bool follow = o->deref != DEREF_NEVER ||
+			      has_trailing_slash(src);
+		char *sdir = path_dir(src);
+
+		p->base = path_base(src);
+		p->rel = plan_rel(o, src, &p->whole);
+		p->stat_ok = sdir && p->base &&
+			     !(follow ? stat(src, &p->st) : lstat(src, &p->st)) &&
+			     !lstat(sdir, &p->pst);
+		free(sdir);
+		p->dir = p->stat_ok && S_ISDIR(p->st.st_mode);
+		for (int k = 0; k < i && !p->skip; k++) {
+			const struct plan *e = &pl[k];
+
+			if (e->skip)
+				continue;
+			if (p->stat_ok && e->stat_ok &&
+			    (p->dir ? o->recursive :
+				      o->backup == BACKUP_NONE) &&
+			    p->st.st_ino == e->st.st_ino &&
+			    p->st.st_dev == e->st.st_dev &&
+			    p->pst.st_ino == e->pst.st_ino &&
+			    p->pst.st_dev == e->pst.st_dev &&
+			    !strcmp(p->base, e->base)) {
+				log_note("warning: source %s %s specified more "
+					 "than once",
+					 p->dir ? "directory" : "file",
+					 log_quote(o->ops[i]));
+				p->skip = true;
+			} else if (p->dir && e->dir && o->recursive &&
+				   o->deref == DEREF_NEVER &&
+				   p->st.st_ino == e->st.st_ino &&
+				   p->st.st_dev == e->st.st_dev) {
+				/* cp remembers each directory operand as it
+				 * remembers hard links. */
+				char *d = plan_disp(o, target, srcs[i], p);
+				char *ed = plan_disp(o, target, srcs[k], e);
+
+				log_error(0, "will not create hard link %s to "
+					  "directory %s", log_quote(d ? d : ""),
+					  log_quote(ed ? ed : ""));
+				free(d);
+				free(ed);
+				p->skip = true;
+				++*failed;
+			} else if (!plan_overlap(p, e)) {
+				continue;
+			} else if (p->stat_ok && e->stat_ok && !p->dir &&
+				   !e->dir && !p->whole &&
+				   !strcmp(p->rel, e->rel) && !decide_later) {
+				char *d = plan_disp(o, target, srcs[i], p);
+
+				if (S_ISLNK(e->st.st_mode) && !o->remove_dest &&
+				    !o->hard_link && o->backup == BACKUP_NONE)
+					log_error(0, "will not copy %s through "
+						  "just-created symlink %s",
+						  log_quote(o->ops[i]),
+						  log_quote(d ? d : ""));
+				else
+					log_error(0, "will not overwrite "
+						  "just-created %s with %s",
+						  log_quote(d ? d : ""),
+						  log_quote(o->ops[i]));
+				free(d);
+				p->skip = true;
+				++*failed;
+			} else if (p->round <= e->round) {
+				p->round = e->round + 1;
+			}
+		}
+	}
+	return pl;
+}
+
+static void plan_free(struct plan *pl, int nsrc)
+{
+	for (int i = 0; pl && i < nsrc; i++) {
+		free(pl[i].base);
+		free(pl[i].rel);
+	}
+	free(pl);
+}
+
+/* Queue the operands of one round (all of them without a plan); returns
+ * the number that failed before any job.  target NULL: one operand, to
+ * the destination operand. */
+static unsigned queue_operands(struct copy_run *run, const struct opts *o,
+			       char **srcs, int nsrc, const char *target,
+			       const struct plan *plan, unsigned round,
+			       struct parent **parents)
+{
+	unsigned failed = 0;
+
+	if (!target) {
+		const char *dst = o->ops[1];
+		char *ddir = path_dir(dst), *dname = path_base(dst);
+
+		if (!ddir || !dname) {
+			log_error(ENOMEM, "cannot copy %s",
+				  log_quote(o->ops[0]));
+			failed++;
+		} else if (!add_operand(run, o, srcs[0], o->ops[0],
+					open_dir_path(ddir), dname, dst)) {
+			failed++;
+		}
+		free(ddir);
+		free(dname);
+		return failed;
+	}
+	for (int i = 0; i < nsrc; i++) {
+		const char *src = srcs[i];
+		char *name, *disp, *ddir;
+		int dfd;
+
+		if (plan && (plan[i].skip || plan[i].round != round))
+			continue;
+		name = path_base(src);
+		disp = !name ? NULL :
+		       o->parents ? make_parents(target, src, o, parents) :
+				    path_join(target, name);
+		ddir = disp && o->parents ? path_dir(disp) : NULL;
+		dfd = open_dir_path(ddir ? ddir : target);
+		free(ddir);
+		if (!disp && o->parents) {
+			if (dfd >= 0)
+				close(dfd);
+			failed++;
+		} else if (!disp) {
+			log_error(ENOMEM, "cannot copy %s", log_quote(src));
+			failed++;
+		} else if (!add_operand(run, o, src, o->ops[i], dfd, name,
+					disp)) {
+			failed++;
+		}
+		free(name);
+		free(disp);
+	}
+	return failed;
+}
+
 /* cp use: the operands, the run, the exit status. */
 static int run_copy(const struct opts *op)
 {
@@ -733,6 +974,8 @@ static int run_copy(const struct opts *op)
 	struct copy_run *run = NULL;
 	struct xfer_stats stats;
 	struct parent *parents = NULL;
+	struct plan *plan = NULL;
+	unsigned rounds = 1;
 	bool into_dir;
 	const char *target = NULL;
 	unsigned failed = 0;
@@ -842,52 +1085,36 @@ static int run_copy(const struct opts *op)
 		log_error(ENOMEM, "cannot start");
 		return 1;
 	}
-	if (into_dir) {
-		for (int i = 0; i < nsrc; i++) {
-			const char *src = srcs[i];
-			char *name = path_base(src);
-			char *disp = !name ? NULL :
-				     o.parents ? make_parents(target, src, &o,
-							      &parents) :
-						 path_join(target, name);
-			char *ddir = disp && o.parents ? path_dir(disp) : NULL;
-			int dfd = open_dir_path(ddir ? ddir : target);
-
-			free(ddir);
-			if (!disp && o.parents) {
-				if (dfd >= 0)
-					close(dfd);
-				failed++;
-			} else if (!disp) {
-				log_error(ENOMEM, "cannot copy %s",
-					  log_quote(src));
-				failed++;
-			} else if (!add_operand(run, &o, src, o.ops[i], dfd,
-						name, disp)) {
-				failed++;
-			}
-			free(name);
-			free(disp);
+	if (into_dir && nsrc > 1) {
+		plan = plan_operands(&o, srcs, nsrc, target, &failed);
+		if (!plan) {
+			log_error(ENOMEM, "cannot start");
+			return 1;
 		}
-	} else {
-		const char *dst = o.ops[1];
-		char *ddir = path_dir(dst), *dname = path_base(dst);
-
-		if (!ddir || !dname) {
-			log_error(ENOMEM, "cannot copy %s", log_quote(o.ops[0]));
-			failed++;
-		} else if (!add_operand(run, &o, srcs[0], o.ops[0],
-					open_dir_path(ddir), dname, dst)) {
-			failed++;
-		}
-		free(ddir);
-		free(dname);
+		for (int i = 0; i < nsrc; i++)
+			if (!plan[i].skip && plan[i].round >= rounds)
+				rounds = plan[i].round + 1;
 	}
-
 	install_signals(-1);
-	failed += copy_run_exec(run, &signo);
-	copy_run_totals(run, &totals.bytes, &totals.entries);
-	copy_run_free(run);
+	for (unsigned round = 0; round < rounds && !signo; round++) {
+		uint64_t bytes;
+		unsigned long entries;
+
+		if (round && (ret = copy_run_new(&run, &cfg)) < 0) {
+			log_error(-ret, "cannot start");
+			failed++;
+			break;
+		}
+		failed += queue_operands(run, &o, srcs, nsrc,
+					 into_dir ? target : NULL, plan, round,
+					 &parents);
+		failed += copy_run_exec(run, &signo);
+		copy_run_totals(run, &bytes, &entries);
+		totals.bytes += bytes;
+		totals.entries += entries;
+		copy_run_free(run);
+	}
+	plan_free(plan, nsrc);
 	if (!manifest_close(cfg.manifest, o.checksum_file))
 		failed++;
 	failed += parents_finish(parents, o.preserve, !signo);

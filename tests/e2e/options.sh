@@ -7,7 +7,9 @@
 cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
 
 fixture() {
-	mkdir -p "$1/s/d" "$1/old"
+	mkdir -p "$1/s/d" "$1/old" "$1/t" "$1/u/d"
+	printf 'u\n' >"$1/u/f"
+	printf 'ug\n' >"$1/u/d/g"
 	printf 'new\n' >"$1/s/f"
 	printf 'g\n' >"$1/s/d/g"
 	ln -s f "$1/s/l"
@@ -78,6 +80,41 @@ same_as_cp --attributes-only s/f old/f
 same_as_cp --attributes-only -p s/f old/g
 same_as_cp -r --attributes-only s copy
 same_as_cp -rv --attributes-only s/. old
+# Operands that meet at the destination: cp copies them one after the
+# other, ucp in rounds where they overlap.  The same entry named twice is
+# skipped with a warning; a file over one an earlier operand just made is
+# refused (unless -n, -u, -i or numbered backups decide); directories
+# merge, the later operand's files winning.
+same_as_cp s/f s/f t
+same_as_cp -r s/d s/d t
+same_as_cp -r s/d ./s/d/ t
+same_as_cp s/d s/d t
+same_as_cp s/f u/f t
+same_as_cp -b s/f s/f t
+same_as_cp -f s/f u/f t
+same_as_cp --remove-destination -a s/f u/f t
+same_as_cp --backup=numbered s/f u/f t
+same_as_cp -n s/f u/f t
+same_as_cp -u s/f u/f t
+same_as_cp -l s/f u/f t
+same_as_cp -d s/l u/f s/f t
+same_as_cp -d --remove-destination s/l u/f t
+same_as_cp -r s/. u/. t
+same_as_cp -r u/. s/. t
+same_as_cp -r s/d u/d t
+same_as_cp -r u/f s/d/. t
+same_as_cp -r s/d/. s/d t
+same_as_cp -rL s/d s/dl t
+same_as_cp -rH slink s t
+same_as_cp -r s/d/g u/d/. t
+same_as_cp -r --parents s s/d old
+same_as_cp -rv --parents s/d/g s/d old
+rm -rf "$T/ov" && mkdir -p "$T/ov/big" "$T/ov/small" "$T/ov/t"
+head -c $((32 << 20)) /dev/urandom >"$T/ov/big/f"
+printf 'small\n' >"$T/ov/small/f"
+"$UCP" -r "$T/ov/big/." "$T/ov/small/." "$T/ov/t" || fail "overlay: exit status"
+cmp -s "$T/ov/small/f" "$T/ov/t/f" || fail "overlay: the first operand won"
+rm -rf "$T/ov"
 # Cycles through followed symlinks are refused (-L and -rl), like cp.
 rm -rf "$T/cy" && mkdir -p "$T/cy/s/a" && printf x >"$T/cy/s/a/f"
 ln -s .. "$T/cy/s/a/up"
