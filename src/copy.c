@@ -1197,6 +1197,8 @@ static void copy_pump(struct worker *w, struct job *j);
 static void verify_pump(struct worker *w, struct job *j);
 static void symlink_start(struct worker *w, struct job *j);
 static bool check_existing(struct worker *w, struct job *j);
+static bool symlink_refused(struct worker *w, struct job *j,
+			    const char *target);
 
 /* Wait for a free buffer; resumed by buf_release(). */
 static void job_wait_buf(struct worker *w, struct job *j)
@@ -3373,12 +3375,17 @@ static bool check_existing(struct worker *w, struct job *j)
 		if (cfg->force || cfg->backup != BACKUP_NONE ||
 		    (cfg->hard_link && cfg->clobber == CLOBBER_ASK))
 			return true;
-		if (cfg->hard_link)
+		if (cfg->hard_link) {
 			job_fail2(w, j, EEXIST, true,
 				  "cannot create hard link %s to %s");
-		else
-			job_fail2(w, j, EEXIST, true,
-				  "cannot create symbolic link %s to %s");
+		} else {
+			char *p = src_disp(j);
+
+			if (!p || !symlink_refused(w, j, p))
+				job_fail2(w, j, EEXIST, true,
+					  "cannot create symbolic link %s to %s");
+			free(p);
+		}
 		return false;
 	}
 	if (cfg->backup != BACKUP_NONE)
@@ -3418,11 +3425,30 @@ static bool is_cwd(int dirfd)
 /*
  * cp -s: the link's target is the source's path as cp names it.  A
  * relative one would only be right from the current directory, so, as cp,
- * it is refused elsewhere.  Returns false after the diagnostic.
+ * it is refused elsewhere (before cp finds the name taken, too).  Returns
+ * true after the diagnostic.
  */
+static bool symlink_refused(struct worker *w, struct job *j,
+			    const char *target)
+{
+	char *d;
+
+	if (target[0] == '/' || is_cwd(j->dir->dfd))
+		return false;
+	d = dst_disp(j);
+	log_error(0, "%s: can make relative symbolic links only in current "
+		     "directory", log_quote_min(d ? d : j->dname));
+	free(d);
+	j->err = EINVAL;
+	atomic_fetch_add(&w->run->errors, 1);
+	return true;
+}
+
+/* cp -s: the link's target is the source's path as cp names it.  Returns
+ * false after the diagnostic. */
 static bool source_target(struct worker *w, struct job *j, char *target)
 {
-	char *p = src_disp(j), *d;
+	char *p = src_disp(j);
 	size_t n = p ? strlen(p) : 0;
 
 	if (!p || n >= w->bp.size) {
@@ -3433,15 +3459,7 @@ static bool source_target(struct worker *w, struct job *j, char *target)
 	}
 	memcpy(target, p, n + 1);
 	free(p);
-	if (target[0] == '/' || is_cwd(j->dir->dfd))
-		return true;
-	d = dst_disp(j);
-	log_error(0, "%s: can make relative symbolic links only in current "
-		     "directory", log_quote_min(d ? d : j->dname));
-	free(d);
-	j->err = EINVAL;
-	atomic_fetch_add(&w->run->errors, 1);
-	return false;
+	return !symlink_refused(w, j, target);
 }
 
 static void symlink_create(struct worker *w, struct job *j)

@@ -153,6 +153,13 @@ if [ "$(id -u)" = 0 ]; then
 		[ -e "$T/m/u/mnt/inner" ] && fail "-x crossed the mount point"
 	fi
 fi
+# -s with relative sources: only in the current directory; elsewhere
+# refused before an existing name is found taken.
+same_as_cp -s s/f ff
+same_as_cp -s s/f t
+same_as_cp -s s/f old/f
+same_as_cp -sf s/f old/f
+same_as_cp -rs u/d/. s/d
 # -rs with absolute sources: links to each source file, as cp makes them.
 rm -rf "$T/a" "$T/b"; mkdir "$T/a" "$T/b"; fixture "$T/a"
 cp -rs "$T/a/s" "$T/a/sl-cp" || fail "cp -rs"
