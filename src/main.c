@@ -136,6 +136,14 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 			goto fail;
 		}
 	}
+	/* cp --parents makes "DIR/a" for "a/." and then cannot make its
+	 * last part, which exists: refused as cp refuses it. */
+	if (o->parents && o->recursive && S_ISDIR(st.st_mode) &&
+	    (!strcmp(dst_name, ".") || !strcmp(dst_name, ".."))) {
+		log_error(EEXIST, "cannot create directory %s",
+			  log_quote(dst_disp));
+		goto fail;
+	}
 	sdir = path_dir(src);
 	sname = path_base(src);
 	if (!sdir || !sname) {

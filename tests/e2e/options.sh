@@ -73,6 +73,9 @@ same_as_cp -pv --parents s/d/g old
 same_as_cp -v --parents ./s/d/g old
 same_as_cp --parents s/f newname
 same_as_cp --parents -T s/f old
+same_as_cp -r --parents s/. old
+same_as_cp -r --parents s/d/.. old
+same_as_cp -r --parents s/d/ old
 # --attributes-only: new files are made empty, existing ones keep their
 # data; only attributes are copied.
 same_as_cp --attributes-only s/f new
