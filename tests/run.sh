@@ -5,7 +5,7 @@
 #
 # Runs the unit test programs (tests/unit/test_*) once, every end-to-end
 # test (tests/e2e/*.sh) under both engines (UCP_ENGINE=ring, then sync; a
-# test with a "# engines: ... threads" line also under the thread pool), and
+# test with an "# engines: ..." line under the engines it lists), and
 # the packaging tests (tests/pkg/*.sh: man page, completions, install,
 # packages) once.
 # Each test exits 0 (pass), 77 (skip, with a "SKIP: reason" line) or
@@ -60,10 +60,12 @@ done
 for t in tests/e2e/*.sh; do
 	name=e2e/$(basename "$t" .sh)
 	wanted "$name" || continue
-	engines="ring sync"
-	# Tests that exercise the data path say so, and run under the
-	# thread-pool engine (kept to be measured against the ring) too.
-	grep -q '^# engines: .*threads' "$t" && engines+=" threads"
+	# A "# engines: ..." line lists the engines a test runs under:
+	# those that exercise the data path add the thread-pool engine
+	# (kept to be measured against the ring); those about the command
+	# line alone run once.
+	engines=$(sed -n 's/^# engines: //p' "$t" | head -n 1)
+	engines=${engines:-ring sync}
 	for eng in $engines; do
 		run_one "$name [$eng]" env UCP_ENGINE=$eng bash "$t"
 	done
