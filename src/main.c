@@ -882,7 +882,7 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			} else if (!plan_overlap(p, e)) {
 				continue;
 			} else if (p->stat_ok && e->stat_ok && !p->dir &&
-				   !e->dir && !p->whole &&
+				   !e->dir && !p->whole && !e->whole &&
 				   !strcmp(p->rel, e->rel) && !decide_later) {
 				char *d = plan_disp(o, target, srcs[i], p);
 
