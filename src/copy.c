@@ -4476,6 +4476,17 @@ static void raise_nofile(void)
 	}
 }
 
+unsigned copy_max_roots(void)
+{
+	struct rlimit rl;
+
+	raise_nofile();
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur / 8 > UINT_MAX)
+		return UINT_MAX;
+	return rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur / 8) : 16;
+}
+
 unsigned copy_run_exec(struct copy_run *run, int *signo)
 {
 	struct rlimit rl;

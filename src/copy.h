@@ -131,6 +131,11 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
  * *signo is set when a SIGINT/SIGTERM stopped the run. */
 unsigned copy_run_exec(struct copy_run *run, int *signo);
 
+/* How many operands one run may hold: each keeps two descriptors open
+ * until it is done, so a run takes an eighth of the descriptor limit
+ * (raised to the hard limit first) and the rest wait for the next. */
+unsigned copy_max_roots(void);
+
 /* What the run did, for --json's summary: bytes written, entries done. */
 void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
 		     unsigned long *entries);

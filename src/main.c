@@ -917,15 +917,16 @@ static void plan_free(struct plan *pl, int nsrc)
 	free(pl);
 }
 
-/* Queue the operands of one round (all of them without a plan); returns
- * the number that failed before any job.  target NULL: one operand, to
- * the destination operand. */
+/* Queue the operands of one round (all of them without a plan) from
+ * *next on, at most max of them; *next becomes where the next run goes
+ * on (nsrc: none left).  Returns the number that failed before any job.
+ * target NULL: one operand, to the destination operand. */
 static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 			       char **srcs, int nsrc, const char *target,
 			       const struct plan *plan, unsigned round,
-			       struct parent **parents)
+			       int *next, unsigned max, struct parent **parents)
 {
-	unsigned failed = 0;
+	unsigned failed = 0, queued = 0;
 
 	if (!target) {
 		const char *dst = o->ops[1];
@@ -941,15 +942,20 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		}
 		free(ddir);
 		free(dname);
+		*next = nsrc;
 		return failed;
 	}
-	for (int i = 0; i < nsrc; i++) {
+	for (int i = *next; i < nsrc; i++) {
 		const char *src = srcs[i];
 		char *name, *disp, *ddir;
 		int dfd;
 
 		if (plan && (plan[i].skip || plan[i].round != round))
 			continue;
+		if (queued++ == max) {
+			*next = i;
+			return failed;
+		}
 		name = path_base(src);
 		disp = !name ? NULL :
 		       o->parents ? make_parents(target, src, o, parents) :
@@ -971,6 +977,7 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		free(name);
 		free(disp);
 	}
+	*next = nsrc;
 	return failed;
 }
 
@@ -983,7 +990,7 @@ static int run_copy(const struct opts *op)
 	struct xfer_stats stats;
 	struct parent *parents = NULL;
 	struct plan *plan = NULL;
-	unsigned rounds = 1;
+	unsigned rounds = 1, max;
 	bool into_dir;
 	const char *target = NULL;
 	unsigned failed = 0;
@@ -1104,23 +1111,30 @@ static int run_copy(const struct opts *op)
 				rounds = plan[i].round + 1;
 	}
 	install_signals(-1);
+	/* A run per round, and more than one where the operands would hold
+	 * too many descriptors at once ("ucp *.jpg DIR"). */
+	max = copy_max_roots();
 	for (unsigned round = 0; round < rounds && !signo; round++) {
-		uint64_t bytes;
-		unsigned long entries;
+		for (int next = 0; next < nsrc && !signo;) {
+			uint64_t bytes;
+			unsigned long entries;
 
-		if (round && (ret = copy_run_new(&run, &cfg)) < 0) {
-			log_error(-ret, "cannot start");
-			failed++;
-			break;
+			if (!run && (ret = copy_run_new(&run, &cfg)) < 0) {
+				log_error(-ret, "cannot start");
+				failed++;
+				round = rounds;
+				break;
+			}
+			failed += queue_operands(run, &o, srcs, nsrc,
+						 into_dir ? target : NULL, plan,
+						 round, &next, max, &parents);
+			failed += copy_run_exec(run, &signo);
+			copy_run_totals(run, &bytes, &entries);
+			totals.bytes += bytes;
+			totals.entries += entries;
+			copy_run_free(run);
+			run = NULL;
 		}
-		failed += queue_operands(run, &o, srcs, nsrc,
-					 into_dir ? target : NULL, plan, round,
-					 &parents);
-		failed += copy_run_exec(run, &signo);
-		copy_run_totals(run, &bytes, &entries);
-		totals.bytes += bytes;
-		totals.entries += entries;
-		copy_run_free(run);
 	}
 	plan_free(plan, nsrc);
 	if (!manifest_close(cfg.manifest, o.checksum_file))

@@ -22,6 +22,12 @@ ln -s d00 "$T/src/alias"
 cp -rL "$T/src" "$T/refL"
 same_tree --mode "$T/refL" "$T/dstL" || fail "ulimit -n 64, -aL: tree differs"
 rm -rf "$T/refL" "$T/dstL" "$T/src/alias"
+# Each operand holds descriptors until it is done: 700 operands (the
+# files of one directory, as "ucp DIR/* DEST" gives them) within 64.
+mkdir "$T/flat" "$T/ops"
+for i in $(seq 700); do printf '%d\n' "$i" >"$T/flat/f$i"; done
+(ulimit -n 64 && "$UCP" "$T"/flat/* "$T/ops") || fail "ulimit -n 64, 700 operands: exit status"
+same_tree "$T/flat" "$T/ops" || fail "ulimit -n 64, 700 operands: tree differs"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "note: not root, the unprivileged-user part is skipped"
