@@ -823,6 +823,46 @@ static char *plan_disp(const struct opts *o, const char *target,
 	return d;
 }
 
+static int plan_cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct plan *const *)a)->base,
+		      (*(const struct plan *const *)b)->base);
+}
+
+static int plan_cmp_inode(const void *a, const void *b)
+{
+	const struct stat *x = &(*(const struct plan *const *)a)->st;
+	const struct stat *y = &(*(const struct plan *const *)b)->st;
+
+	if (x->st_dev != y->st_dev)
+		return x->st_dev < y->st_dev ? -1 : 1;
+	return x->st_ino < y->st_ino ? -1 : x->st_ino > y->st_ino;
+}
+
+/* Can any two operands meet?  Without --parents, or an operand that is
+ * the target itself, only two with the same name or the same inode can:
+ * sorted, neighbours tell, so "ucp *.jpg DIR" needs no pairwise pass. */
+static bool plan_may_meet(const struct opts *o, struct plan *pl, int nsrc)
+{
+	struct plan **v;
+	bool meet = o->parents;
+
+	for (int i = 0; i < nsrc && !meet; i++)
+		meet = pl[i].whole || !pl[i].base;
+	if (meet || !(v = malloc((size_t)nsrc * sizeof(*v))))
+		return true;
+	for (int i = 0; i < nsrc; i++)
+		v[i] = &pl[i];
+	qsort(v, (size_t)nsrc, sizeof(*v), plan_cmp_name);
+	for (int i = 1; i < nsrc && !meet; i++)
+		meet = !plan_cmp_name(&v[i - 1], &v[i]);
+	qsort(v, (size_t)nsrc, sizeof(*v), plan_cmp_inode);
+	for (int i = 1; i < nsrc && !meet; i++)
+		meet = !plan_cmp_inode(&v[i - 1], &v[i]);
+	free(v);
+	return meet;
+}
+
 static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 				  const char *target, unsigned *failed)
 {
@@ -845,6 +885,12 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			     !lstat(sdir, &p->pst);
 		free(sdir);
 		p->dir = p->stat_ok && S_ISDIR(p->st.st_mode);
+	}
+	if (!pl || !plan_may_meet(o, pl, nsrc))
+		return pl;
+	for (int i = 0; i < nsrc; i++) {
+		struct plan *p = &pl[i];
+
 		for (int k = 0; k < i && !p->skip; k++) {
 			const struct plan *e = &pl[k];
 
