@@ -3283,6 +3283,63 @@ static bool same_entry(const struct job *j)
 	       a.st_ino == b.st_ino;
 }
 
+/* Is the source entry itself a symbolic link (when j->stx is what it
+ * points to)? */
+static bool src_is_link(const struct job *j)
+{
+	struct statx t;
+
+	return statx(j->dir->sfd, j->name, AT_SYMLINK_NOFOLLOW, STATX_TYPE,
+		     &t) == 0 && S_ISLNK(t.stx_mode);
+}
+
+/* The end of cp's same_file_ok(): with a symbolic link on either side
+ * (and not on both, as copied symlinks), the two are the same file when
+ * both lead to one inode.  Copying a link onto the file it points to
+ * would replace that file's data by a link to itself; cp refuses, and so
+ * does ucp.  A backup moves the old entry aside first, and
+ * --remove-destination (or -s) replaces a destination link, so both are
+ * allowed; -l links whatever the names lead to. */
+static bool symlink_onto_self(struct worker *w, struct job *j)
+{
+	const struct copy_config *cfg = &w->run->cfg;
+	bool dlink = S_ISLNK(j->dstx.stx_mode);
+	bool slink = !j->deref && S_ISLNK(j->stx.stx_mode);
+	struct statx s, d;
+
+	if (cfg->hard_link || cfg->clobber == CLOBBER_NO ||
+	    cfg->backup != BACKUP_NONE || (slink && dlink) ||
+	    (!slink && !dlink) ||
+	    (dlink && (cfg->remove_dest || cfg->symbolic_link)))
+		return false;
+	if (!slink)
+		s = j->stx;
+	else if (statx(j->dir->sfd, j->name, 0, STATX_INO, &s) < 0)
+		return false;
+	if (!dlink)
+		d = j->dstx;
+	else if (statx(j->dir->dfd, j->dname, 0, STATX_INO, &d) < 0)
+		return false;
+	return same_inode(&s, &d);
+}
+
+/* Is the destination a symbolic link to nothing, that cp would create its
+ * target through?  cp sees no file there (its stat follows the link), then
+ * its exclusive create fails, and it refuses -- also with -f, -n and -u,
+ * which decide on a file it did not find.  A backup or
+ * --remove-destination moves the link away first. */
+static bool dangling_dest(struct worker *w, struct job *j)
+{
+	const struct copy_config *cfg = &w->run->cfg;
+	struct statx t;
+
+	return S_ISLNK(j->dstx.stx_mode) && !cfg->hard_link &&
+	       !cfg->symbolic_link && cfg->backup == BACKUP_NONE &&
+	       !cfg->remove_dest &&
+	       statx(j->dir->dfd, j->dname, 0, STATX_TYPE, &t) < 0 &&
+	       errno == ENOENT;
+}
+
 /* After the source is known (j->stx), apply cp's rules for an existing
  * destination.  Returns false when the job is over (skipped or failed). */
 static bool check_existing(struct worker *w, struct job *j)
@@ -3321,6 +3378,15 @@ static bool check_existing(struct worker *w, struct job *j)
 			job_fail2(w, j, 0, false, "%s and %s are the same file");
 			return false;
 		}
+		if (dst_dir && same_inode(&j->dstx, &j->stx) &&
+		    !cfg->hard_link) {
+			/* cp -rT d d, cp -r d .: not copied into itself
+			 * file by file.  -n skips it quietly, as cp does. */
+			if (cfg->clobber != CLOBBER_NO)
+				job_fail2(w, j, 0, false,
+					  "%s and %s are the same file");
+			return false;
+		}
 		if (!dst_dir) {
 			char *s = src_disp(j), *d = dst_disp(j);
 
@@ -3336,18 +3402,36 @@ static bool check_existing(struct worker *w, struct job *j)
 		}
 		return true;
 	}
+	if (src_reg && dangling_dest(w, j)) {
+		job_fail(w, j, 0, true, "not writing through dangling symlink %s");
+		return false;
+	}
 	if (same_inode(&j->dstx, &j->stx)) {
+		bool ok;
+
 		/* cp -l: that link exists already, nothing to do. */
 		if (cfg->clobber == CLOBBER_NO || cfg->hard_link)
 			return false;
 		/* cp -b: the backup keeps the old data, so a file may be
 		 * copied onto another link of itself, and with -f onto its
-		 * own name (cp --force --backup f f makes f~). */
-		if (cfg->backup == BACKUP_NONE || !src_reg ||
-		    (!cfg->force && same_entry(j))) {
+		 * own name (cp --force --backup f f makes f~).
+		 * --remove-destination removes another link of the file
+		 * before copying it there.  A symlink followed onto its own
+		 * target never (cp's same_file_ok()). */
+		if (j->deref && src_is_link(j))
+			ok = false;
+		else if (cfg->backup != BACKUP_NONE)
+			ok = src_reg && (cfg->force || !same_entry(j));
+		else
+			ok = cfg->remove_dest && src_reg &&
+			     j->dstx.stx_nlink > 1 && !same_entry(j);
+		if (!ok) {
 			job_fail2(w, j, 0, false, "%s and %s are the same file");
 			return false;
 		}
+	} else if (symlink_onto_self(w, j)) {
+		job_fail2(w, j, 0, false, "%s and %s are the same file");
+		return false;
 	}
 	if (dst_dir) {
 		job_fail(w, j, 0, true, "cannot overwrite directory %s with "

@@ -26,8 +26,8 @@ fixture() {
 same_as_cp() {
 	rm -rf "$T/a" "$T/b"
 	mkdir "$T/a" "$T/b"
-	fixture "$T/a"
-	fixture "$T/b"
+	"${FIXTURE:-fixture}" "$T/a"
+	"${FIXTURE:-fixture}" "$T/b"
 	(cd "$T/a" && cp "$@" >../a.out 2>../a.err; echo $? >../a.rc)
 	(cd "$T/b" && "$UCP" "$@" >../b.out 2>../b.err; echo $? >../b.rc)
 	sed -i -e 's/^cp: /ucp: /' -e "s/Try 'cp --help'/Try 'ucp --help'/" "$T/a.err"
@@ -163,6 +163,34 @@ same_as_cp -s s/f t
 same_as_cp -s s/f old/f
 same_as_cp -sf s/f old/f
 same_as_cp -rs u/d/. s/d
+
+# A destination reached through symlinks (cp's same_file_ok()): a link
+# copied onto the file it points to would leave that file a link to
+# itself, its data gone; a file onto a link to itself truncates it in cp.
+# Both are refused, as are a directory onto itself and creating a file
+# through a dangling link (also with -f, -n, -u); a backup or
+# --remove-destination makes them copies.
+links_fixture() {
+	mkdir "$1/t"
+	printf 'hi\n' >"$1/f"
+	printf 'a\n' >"$1/t/a"
+	ln "$1/f" "$1/hl"
+	ln -s f "$1/l"
+	ln -s l "$1/ll"
+	ln -s nowhere "$1/dang"
+}
+FIXTURE=links_fixture
+for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
+	"-L --remove-destination l f" "-Pb l f" "-rs l f" "f l" "-r f ll" \
+	"-f f l" "--remove-destination f l" "-b f l" "-rs f l" "-n f l" \
+	"-u f l" "--remove-destination f hl" "-a --remove-destination hl f" \
+	"f dang" "-n f dang" "-u f dang" "-f f dang" "-rL l dang" \
+	"-b f dang" "--remove-destination f dang" "-rT t t" "-r t ." \
+	"-rn t ." "-rlT t t" "-rbT t t"; do
+	# shellcheck disable=SC2086 # a word list
+	same_as_cp $args
+done
+FIXTURE=fixture
 # -rs with absolute sources: links to each source file, as cp makes them.
 rm -rf "$T/a" "$T/b"; mkdir "$T/a" "$T/b"; fixture "$T/a"
 cp -rs "$T/a/s" "$T/a/sl-cp" || fail "cp -rs"
