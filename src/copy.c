@@ -1892,10 +1892,23 @@ static void stream_contents(struct worker *w, struct job *j)
 	file_finish_data(w, j);
 }
 
+/* The permission bits a new entry starts from: the source's, or with
+ * --no-preserve=mode cp's defaults, 0777 for directories (which keep
+ * their sticky bit, as mkdir does) and sockets and 0666 for the rest.
+ * The umask applies to both. */
+static mode_t new_perms(const struct copy_run *run, const struct statx *stx)
+{
+	if (!run->cfg.default_mode)
+		return stx->stx_mode & 07777;
+	if (S_ISDIR(stx->stx_mode))
+		return 0777 | (stx->stx_mode & S_ISVTX);
+	return S_ISSOCK(stx->stx_mode) ? 0777 : 0666;
+}
+
 static void file_create_tmp(struct worker *w, struct job *j)
 {
 	struct req *r;
-	mode_t mode = j->stx.stx_mode & 0777;
+	mode_t mode = new_perms(w->run, &j->stx) & 0777;
 
 	if (j->into_special) {
 		file_into_special(w, j);
@@ -3615,7 +3628,8 @@ static void symlink_start(struct worker *w, struct job *j)
 static void special_create(struct worker *w, struct job *j)
 {
 	const char *name = publish_name(w, j);
-	mode_t mode = j->stx.stx_mode & (S_IFMT | 0777);
+	mode_t mode = (j->stx.stx_mode & S_IFMT) |
+		      (new_perms(w->run, &j->stx) & 0777);
 	dev_t dev = makedev(j->stx.stx_rdev_major, j->stx.stx_rdev_minor);
 
 	if (mknodat(j->dir->dfd, name, mode, dev) < 0) {
@@ -3699,7 +3713,7 @@ static void dir_mkdir(struct worker *w, struct job *j)
 		r->path = j->stage->tmp;
 	/* Owner rwx while filling it; the real mode when it is done.  As
 	 * with cp, a directory keeps its sticky bit (mkdir honours it). */
-	r->mode = (j->stx.stx_mode & 01777) | S_IRWXU;
+	r->mode = (new_perms(w->run, &j->stx) & 01777) | S_IRWXU;
 	req_submit(w, j, r);
 }
 
@@ -3831,7 +3845,7 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 		 * not the owner-only one it was made with. */
 		mode_t m = run->cfg.preserve & PRESERVE_MODE ?
 				   j->stx.stx_mode & 07777 :
-				   j->stx.stx_mode & 01777 & ~run->umask;
+				   new_perms(run, &j->stx) & 01777 & ~run->umask;
 
 		(void)!fchmod(j->tfd, m);
 	}
@@ -3874,8 +3888,8 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	if (run->cfg.sync && j->dir->root && d->fresh && !d->stage)
 		d->stage = stage_get(run->cfg.dst_stage); /* --sync's DEST */
 	if (d->fresh) {
-		mode_t final = j->stx.stx_mode & 01777 & ~run->umask;
-		mode_t made = ((j->stx.stx_mode & 01777) | S_IRWXU) &
+		mode_t final = new_perms(run, &j->stx) & 01777 & ~run->umask;
+		mode_t made = ((new_perms(run, &j->stx) & 01777) | S_IRWXU) &
 			      ~run->umask;
 
 		d->fix_mode = final != made;

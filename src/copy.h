@@ -75,6 +75,8 @@ struct copy_config {
 	bool keep_dir_symlink;	/* --keep-directory-symlink */
 	bool require_preserve;	/* report failures to keep an attribute */
 	bool require_xattr;
+	bool default_mode;	/* --no-preserve=mode: cp's 0666 or 0777 less
+				   the umask for new entries */
 	unsigned workers;	/* 0: one per online CPU */
 	size_t chunk;		/* bytes per read/write request */
 	unsigned nbufs;		/* buffers per worker */

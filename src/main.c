@@ -1118,6 +1118,9 @@ static int run_copy(const struct opts *op)
 		cfg.stats = &stats;
 	cfg.require_preserve = o.require_preserve;
 	cfg.require_xattr = o.require_xattr;
+	/* cp: -p or -a after --no-preserve=mode keeps the mode after all. */
+	cfg.default_mode = o.default_mode && !(o.preserve & PRESERVE_MODE) &&
+			   !o.sync.on;
 	if (o.checksum_file && !(cfg.manifest = manifest_open(o.checksum_file)))
 		return 1;
 	ret = copy_run_new(&run, &cfg);

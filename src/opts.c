@@ -635,6 +635,8 @@ int opts_parse(struct opts *o, int argc, char **argv, bool *exit_now)
 				*exit_now = true;
 				return 1;
 			}
+			if (bits & PRESERVE_MODE)
+				o->default_mode = d->id == OPT_NO_PRESERVE;
 			if (d->id == OPT_NO_PRESERVE) {
 				o->preserve &= ~(unsigned)bits;
 				if (bits & PRESERVE_XATTR)

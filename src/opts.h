@@ -189,6 +189,8 @@ struct opts {
 	unsigned preserve;	/* PRESERVE_* */
 	bool require_preserve;	/* -p, --preserve: failures are errors */
 	bool require_xattr;	/* xattr named explicitly: its too */
+	bool default_mode;	/* --no-preserve=mode: new entries get the
+				   default mode, not the source's */
 	enum deref deref;
 	enum reflink reflink;
 	enum update update;

@@ -191,6 +191,32 @@ for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
 	same_as_cp $args
 done
 FIXTURE=fixture
+
+# --no-preserve=mode: new entries get cp's default modes, not the
+# source's (set-id bits dropped, a directory's sticky bit kept), unless a
+# later -p/-a/--preserve=mode restores them; an existing file keeps its own.
+modes_fixture() {
+	mkdir -p "$1/s/d" "$1/e"
+	printf 'hi\n' >"$1/s/f"
+	printf 'e\n' >"$1/e/f"
+	mkfifo -m 640 "$1/s/p"
+	chmod 4750 "$1/s/f"
+	chmod 600 "$1/e/f"
+	chmod 2750 "$1/s/d"
+	chmod 1700 "$1/s"
+}
+FIXTURE=modes_fixture
+mask=$(umask)
+umask 027
+for args in "-r --no-preserve=mode s e" "-rp --no-preserve=mode s e" \
+	"-r --no-preserve=all s e" "--no-preserve=mode -a s e" \
+	"-a --no-preserve=mode --preserve=mode s e" \
+	"--no-preserve=mode s/f e/f" "--no-preserve=mode s/f e/g"; do
+	# shellcheck disable=SC2086 # a word list
+	same_as_cp $args
+done
+umask "$mask"
+FIXTURE=fixture
 # -rs with absolute sources: links to each source file, as cp makes them.
 rm -rf "$T/a" "$T/b"; mkdir "$T/a" "$T/b"; fixture "$T/a"
 cp -rs "$T/a/s" "$T/a/sl-cp" || fail "cp -rs"
