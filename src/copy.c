@@ -201,6 +201,9 @@ struct job {
 	bool dst_exists;	/* replace: publish via temp name + rename */
 	bool keep_dst_mode;	/* cp: overwriting keeps the file's mode */
 	bool checked;		/* check_existing() has run */
+	bool announce;		/* cp -v would have listed it by now: a
+				   failure prints its line first */
+	bool announced;		/* ... and that line is out */
 	int sfd, tfd;
 	int fslot;		/* fixed-file slots (sfd, tfd) or -1 */
 	struct hlink *hl;	/* hard-link group this job copies or joins */
@@ -443,6 +446,37 @@ static char *dst_disp(const struct job *j)
 			      path_join(j->dir->dpath, j->dname);
 }
 
+/* cp -v: "'src' -> 'dst'", and " (backup: 'dst~')" when one was made. */
+static void verbose_line(const struct job *j)
+{
+	char *s = src_disp(j), *d = dst_disp(j);
+	char *b = d && j->backup_sfx ? malloc(strlen(d) +
+					      strlen(j->backup_sfx) + 1) : NULL;
+
+	if (b)
+		strcat(strcpy(b, d), j->backup_sfx);
+	if (s && d && b)
+		log_out("%s -> %s (backup: %s)", log_quote(s), log_quote(d),
+			log_quote(b));
+	else if (s && d)
+		log_out("%s -> %s", log_quote(s), log_quote(d));
+	free(s);
+	free(d);
+	free(b);
+}
+
+/* cp -v lists a non-directory before it creates it, so a file that fails
+ * after cp's checks of the destination is listed too, before its error;
+ * ucp lists the others when they are done. */
+static void job_announce(struct worker *w, struct job *j)
+{
+	if (w->run->cfg.verbose && !w->run->cfg.sync && j->announce &&
+	    !j->announced && !S_ISDIR(j->stx.stx_mode)) {
+		j->announced = true;
+		verbose_line(j);
+	}
+}
+
 /*
  * Report one failure of this entry: fmt has one %s, filled with the quoted
  * source (which_dst false) or destination display path.  Only the first
@@ -459,6 +493,7 @@ job_fail(struct worker *w, struct job *j, int err, bool which_dst,
 	j->err = err ? err : EIO;
 	if (copy_stop_signal)
 		return;
+	job_announce(w, j);
 	p = which_dst ? dst_disp(j) : src_disp(j);
 	if (w->run->cfg.sync && !which_dst && err == ENOENT) {
 		/* Listed, then gone: rsync's "vanished", not a failure. */
@@ -531,6 +566,7 @@ job_fail2(struct worker *w, struct job *j, int err, bool dst_first,
 	const char *dq = log_quote(d ? d : j->dname);
 
 	j->err = err ? err : EINVAL;
+	job_announce(w, j);
 	if (dst_first)
 		log_error(err, fmt, dq, sq);
 	else
@@ -540,24 +576,6 @@ job_fail2(struct worker *w, struct job *j, int err, bool dst_first,
 	atomic_fetch_add(&w->run->errors, 1);
 }
 
-/* cp -v: "'src' -> 'dst'", and " (backup: 'dst~')" when one was made. */
-static void verbose_line(const struct job *j)
-{
-	char *s = src_disp(j), *d = dst_disp(j);
-	char *b = d && j->backup_sfx ? malloc(strlen(d) +
-					      strlen(j->backup_sfx) + 1) : NULL;
-
-	if (b)
-		strcat(strcpy(b, d), j->backup_sfx);
-	if (s && d && b)
-		log_out("%s -> %s (backup: %s)", log_quote(s), log_quote(d),
-			log_quote(b));
-	else if (s && d)
-		log_out("%s -> %s", log_quote(s), log_quote(d));
-	free(s);
-	free(d);
-	free(b);
-}
 
 /* Report what meta_apply_*() could not keep, as cp does: only when
  * asked to keep it (-p, --preserve; xattrs only when named). */
@@ -1396,8 +1414,10 @@ static void entry_published(struct worker *w, struct job *j)
 	} else {
 		struct xfer_stats *st = w->run->cfg.stats;
 
-		if (w->run->cfg.verbose)
+		if (w->run->cfg.verbose && !j->announced) {
 			verbose_line(j);
+			j->announced = true;
+		}
 		if (w->run->cfg.debug && S_ISREG(j->stx.stx_mode))
 			debug_line(w, j);
 		if (st && S_ISREG(j->stx.stx_mode) && !j->linked) {
@@ -1867,6 +1887,7 @@ static void stream_open(struct worker *w, struct job *j)
 						     (j->deref ? 0 : O_NOFOLLOW));
 
 	if (fd < 0) {
+		j->announce = true;
 		job_fail(w, j, errno, false, "cannot open %s for reading");
 		job_close(w, j);
 		return;
@@ -1988,6 +2009,7 @@ static void file_on_open(struct worker *w, struct job *j, struct req *r)
 				return;
 			}
 		}
+		j->announce = true;
 		job_fail(w, j, -r->res, false, "cannot open %s for reading");
 		job_close(w, j);
 		return;
@@ -2024,6 +2046,7 @@ static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 			job_close(w, j);
 		return;
 	}
+	j->announce = true;
 	if (hl_member(w->run, j) && !hl_start(w, j))
 		return;
 	file_create_tmp(w, j);
@@ -3416,6 +3439,7 @@ static bool check_existing(struct worker *w, struct job *j)
 		return true;
 	}
 	if (src_reg && dangling_dest(w, j)) {
+		j->announce = true;	/* cp found no file there */
 		job_fail(w, j, 0, true, "not writing through dangling symlink %s");
 		return false;
 	}
@@ -3953,6 +3977,7 @@ static void stat_source(struct worker *w, struct job *j)
 			job_close(w, j);
 		return;
 	}
+	j->announce = true;
 	create_entry(w, j);
 }
 
@@ -4040,6 +4065,16 @@ static void job_start(struct worker *w, struct job *j)
 		}
 		/* cp stats the destination first: only a missing
 		 * directory gets as far as the create. */
+		j->announce = -j->dir->dfd == ENOENT;
+		if ((w->run->cfg.hard_link || w->run->cfg.symbolic_link) &&
+		    -j->dir->dfd == ENOENT && !S_ISDIR(j->stx.stx_mode)) {
+			job_fail2(w, j, ENOENT, true,
+				  w->run->cfg.hard_link ?
+					  "cannot create hard link %s to %s" :
+					  "cannot create symbolic link %s to %s");
+			job_close(w, j);
+			return;
+		}
 		job_fail(w, j, -j->dir->dfd, true,
 			 -j->dir->dfd != ENOENT && !w->run->cfg.sync ?
 				 "cannot stat %s" :

@@ -123,6 +123,19 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 			log_error(errno, "cannot stat %s", log_quote(dst_disp));
 			goto fail;
 		}
+		if (ret < 0 && !S_ISDIR(st.st_mode) && o->verbose)
+			/* cp -v lists it before its create fails */
+			log_out("%s -> %s", log_quote(src_disp),
+				log_quote(dst_disp));
+		if (ret < 0 && !S_ISDIR(st.st_mode) &&
+		    (o->hard_link || o->symbolic_link)) {
+			/* cp's link(2) or symlink(2) of "DEST/" */
+			log_error(ENOENT, o->hard_link ?
+				  "cannot create hard link %s to %s" :
+				  "cannot create symbolic link %s to %s",
+				  log_quote(dst_disp), log_quote(src_disp));
+			goto fail;
+		}
 		if (ret < 0 && !S_ISDIR(st.st_mode)) {
 			log_error(as_reg ? ENOTDIR : ENOENT,
 				  as_reg ?

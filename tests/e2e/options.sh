@@ -163,6 +163,14 @@ same_as_cp -s s/f t
 same_as_cp -s s/f old/f
 same_as_cp -sf s/f old/f
 same_as_cp -rs u/d/. s/d
+# A missing destination directory: -l and -s name the link they could
+# not make; -v lists the file before the error, as cp does.
+same_as_cp -l s/f nonexist/x
+same_as_cp -rs s/f nonexist/x
+same_as_cp -l s/f nodir/
+same_as_cp -sv s/f nodir/
+same_as_cp -v s/f nodir/
+same_as_cp -rv s/f nonexist/x
 
 # A destination reached through symlinks (cp's same_file_ok()): a link
 # copied onto the file it points to would leave that file a link to
@@ -186,7 +194,7 @@ for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
 	"-u f l" "--remove-destination f hl" "-a --remove-destination hl f" \
 	"f dang" "-n f dang" "-u f dang" "-f f dang" "-rL l dang" \
 	"-b f dang" "--remove-destination f dang" "-rT t t" "-r t ." \
-	"-rn t ." "-rlT t t" "-rbT t t"; do
+	"-rn t ." "-rlT t t" "-rbT t t" "-v f dang"; do
 	# shellcheck disable=SC2086 # a word list
 	same_as_cp $args
 done

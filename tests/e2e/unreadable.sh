@@ -23,18 +23,20 @@ fixture() {
 	chmod 644 "$1/src/noexec"
 }
 
-for args in "-r" "-a" "-rp" "-r --preserve=mode"; do
+# -v: cp lists a file before it opens it, so an unreadable one is listed
+# as well as reported.
+for args in "-r" "-a" "-rp" "-r --preserve=mode" "-rv"; do
 	rm -rf "$T/a" "$T/b"
 	mkdir "$T/a" "$T/b"
 	fixture "$T/a"
 	fixture "$T/b"
 	# shellcheck disable=SC2086
-	(cd "$T/a" && as_user cp $args src dst 2>../a.err; echo $? >../a.rc)
+	(cd "$T/a" && as_user cp $args src dst >../a.out 2>../a.err; echo $? >../a.rc)
 	# shellcheck disable=SC2086
-	(cd "$T/b" && as_user "$UCP" $args src dst 2>../b.err; echo $? >../b.rc)
+	(cd "$T/b" && as_user "$UCP" $args src dst >../b.out 2>../b.err; echo $? >../b.rc)
 	sed -i 's/^cp: /ucp: /' "$T/a.err"
-	sort -o "$T/a.err" "$T/a.err"
-	sort -o "$T/b.err" "$T/b.err"
+	for f in a.out b.out a.err b.err; do sort -o "$T/$f" "$T/$f"; done
+	cmp -s "$T/a.out" "$T/b.out" || { fail "$args: stdout differs from cp's"; diff "$T/a.out" "$T/b.out"; }
 	cmp -s "$T/a.rc" "$T/b.rc" || fail "$args: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
 	[ "$(cat "$T/b.rc")" = 1 ] || fail "$args: exit $(cat "$T/b.rc"), want 1"
 	cmp -s "$T/a.err" "$T/b.err" || { fail "$args: stderr differs from cp's"; diff "$T/a.err" "$T/b.err"; }
