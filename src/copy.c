@@ -3698,12 +3698,111 @@ static bool stage_new(struct worker *w, struct job *j)
 	return true;
 }
 
+int dirops_add(struct dirops *t, const struct stat *st, unsigned idx,
+	       const char *dpath)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		struct dirop *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n].dpath = strdup(dpath);
+	if (!t->v[t->n].dpath)
+		return -ENOMEM;
+	t->v[t->n].dev = dev_of(major(st->st_dev), minor(st->st_dev));
+	t->v[t->n].ino = st->st_ino;
+	t->v[t->n].idx = idx;
+	t->n++;
+	return 0;
+}
+
+static int dirop_cmp(const void *pa, const void *pb)
+{
+	const struct dirop *a = pa, *b = pb;
+
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+void dirops_sort(struct dirops *t)
+{
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), dirop_cmp);
+}
+
+void dirops_free(struct dirops *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].dpath);
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
+}
+
+/* The first (lowest-numbered) operand that is directory dev:ino. */
+static const struct dirop *dirop_find(const struct dirops *t, uint64_t dev,
+				      uint64_t ino)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct dirop *m = &t->v[mid];
+
+		if (m->dev < dev || (m->dev == dev && m->ino < ino))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < t->n && t->v[lo].dev == dev && t->v[lo].ino == ino)
+		return &t->v[lo];
+	return NULL;
+}
+
+/* A directory inside an operand's tree that an earlier operand named:
+ * cp copied it then and refuses to copy it again here. */
+static bool dirop_refused(struct worker *w, struct job *j)
+{
+	const struct dirops *t = w->run->cfg.dirops;
+	const struct dirop *own, *earlier;
+	const struct anc *a;
+	char *d;
+
+	if (!t || t->n < 2 || j->dir->root || !(a = j->dir->anc))
+		return false;
+	while (a->up)
+		a = a->up;	/* the operand this tree is */
+	own = dirop_find(t, a->dev, a->ino);
+	earlier = dirop_find(t, dev_of(j->stx.stx_dev_major,
+				       j->stx.stx_dev_minor), j->stx.stx_ino);
+	if (!own || !earlier || earlier->idx >= own->idx)
+		return false;
+	d = dst_disp(j);
+	log_error(0, "will not create hard link %s to directory %s",
+		  log_quote(d ? d : j->dname), log_quote(earlier->dpath));
+	free(d);
+	j->err = EMLINK;
+	atomic_fetch_add(&w->run->errors, 1);
+	return true;
+}
+
 static void dir_mkdir(struct worker *w, struct job *j)
 {
 	struct req *r;
 
 	if (j->deref && is_cycle(j)) {
 		job_fail(w, j, 0, false, "cannot copy cyclic symbolic link %s");
+		job_close(w, j);
+		return;
+	}
+	if (dirop_refused(w, j)) {
 		job_close(w, j);
 		return;
 	}

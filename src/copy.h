@@ -77,6 +77,7 @@ struct copy_config {
 	bool require_xattr;
 	bool default_mode;	/* --no-preserve=mode: cp's 0666 or 0777 less
 				   the umask for new entries */
+	const struct dirops *dirops;	/* cp -r, several operands */
 	unsigned workers;	/* 0: one per online CPU */
 	size_t chunk;		/* bytes per read/write request */
 	unsigned nbufs;		/* buffers per worker */
@@ -105,6 +106,27 @@ struct copy_config {
 struct copy_run;
 struct sync_state;
 struct xfer_stats;
+struct stat;
+
+/*
+ * The directory operands of a cp command line, in order: cp copies each
+ * once, so a later operand's tree that reaches an earlier directory
+ * operand does not copy it again ("will not create hard link ... to
+ * directory").  Filled by the caller, then sorted once before any run.
+ */
+struct dirop {
+	uint64_t dev, ino;
+	unsigned idx;		/* operand index */
+	char *dpath;		/* its destination, as displayed */
+};
+struct dirops {
+	struct dirop *v;
+	size_t n, cap;
+};
+int dirops_add(struct dirops *t, const struct stat *st, unsigned idx,
+	       const char *dpath);
+void dirops_sort(struct dirops *t);
+void dirops_free(struct dirops *t);
 
 /* Defaults, then UCP_WORKERS / UCP_TEST_IOSIZE / UCP_TEST_OVERREAD /
  * UCP_TEST_CORRUPT / UCP_TEST_SLOW_US. */

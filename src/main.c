@@ -967,6 +967,45 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 	return pl;
 }
 
+/*
+ * cp -r remembers each directory operand it copies (without -L, which
+ * copies a directory again wherever it is reached, and without -l, where
+ * cp follows every link): a later operand's tree that reaches one is not
+ * copied there again.  --parents is left out (cp there warns that the
+ * directory is "specified more than once").
+ */
+static int plan_dirops(const struct opts *o, char **srcs,
+		       const struct plan *pl, int nsrc, const char *target,
+		       struct dirops *t)
+{
+	int n = 0;
+
+	if (!o->recursive || o->deref == DEREF_ALWAYS || o->hard_link ||
+	    o->parents)
+		return 0;
+	for (int i = 0; i < nsrc; i++)
+		n += pl[i].stat_ok && pl[i].dir && !pl[i].skip;
+	if (n < 2)
+		return 0;
+	for (int i = 0; i < nsrc; i++) {
+		char *name, *disp;
+
+		if (!pl[i].stat_ok || !pl[i].dir || pl[i].skip)
+			continue;
+		name = path_base(srcs[i]);
+		disp = name ? path_join(target, name) : NULL;
+		if (!disp || dirops_add(t, &pl[i].st, (unsigned)i, disp) < 0) {
+			free(name);
+			free(disp);
+			return -ENOMEM;
+		}
+		free(name);
+		free(disp);
+	}
+	dirops_sort(t);
+	return 0;
+}
+
 static void plan_free(struct plan *pl, int nsrc)
 {
 	for (int i = 0; pl && i < nsrc; i++) {
@@ -1049,6 +1088,7 @@ static int run_copy(const struct opts *op)
 	struct xfer_stats stats;
 	struct parent *parents = NULL;
 	struct plan *plan = NULL;
+	struct dirops dirops = { 0 };
 	unsigned rounds = 1, max;
 	bool into_dir;
 	const char *target = NULL;
@@ -1104,6 +1144,7 @@ static int run_copy(const struct opts *op)
 	}
 
 	copy_config_defaults(&cfg);
+	cfg.dirops = &dirops;	/* filled from the plan, below */
 	cfg.verbose = o.verbose;
 	cfg.recursive = o.recursive;
 	cfg.force = o.force;
@@ -1171,6 +1212,10 @@ static int run_copy(const struct opts *op)
 		for (int i = 0; i < nsrc; i++)
 			if (!plan[i].skip && plan[i].round >= rounds)
 				rounds = plan[i].round + 1;
+		if (plan_dirops(&o, srcs, plan, nsrc, target, &dirops) < 0) {
+			log_error(ENOMEM, "cannot start");
+			return 1;
+		}
 	}
 	install_signals(-1);
 	/* A run per round, and more than one where the operands would hold
@@ -1199,6 +1244,7 @@ static int run_copy(const struct opts *op)
 		}
 	}
 	plan_free(plan, nsrc);
+	dirops_free(&dirops);
 	if (!manifest_close(cfg.manifest, o.checksum_file))
 		failed++;
 	failed += parents_finish(parents, o.preserve, !signo);
