@@ -3359,21 +3359,37 @@ static bool symlink_onto_self(struct worker *w, struct job *j)
 	return same_inode(&s, &d);
 }
 
-/* Is the destination a symbolic link to nothing, that cp would create its
- * target through?  cp sees no file there (its stat follows the link), then
- * its exclusive create fails, and it refuses -- also with -f, -n and -u,
- * which decide on a file it did not find.  A backup or
- * --remove-destination moves the link away first. */
-static bool dangling_dest(struct worker *w, struct job *j)
+/*
+ * A file onto a destination symbolic link: cp's stat of the destination
+ * follows the link (unless a backup, --remove-destination, -l or -s will
+ * move or replace the entry itself), and refuses what it finds there: a
+ * directory ("cannot overwrite directory"), or nothing -- its exclusive
+ * create then fails ("not writing through dangling symlink"), also with
+ * -f, -n and -u, which decide on a file it did not find.  Returns false
+ * when the job is over.
+ */
+static bool dest_link_ok(struct worker *w, struct job *j)
 {
 	const struct copy_config *cfg = &w->run->cfg;
 	struct statx t;
 
-	return S_ISLNK(j->dstx.stx_mode) && !cfg->hard_link &&
-	       !cfg->symbolic_link && cfg->backup == BACKUP_NONE &&
-	       !cfg->remove_dest &&
-	       statx(j->dir->dfd, j->dname, 0, STATX_TYPE, &t) < 0 &&
-	       errno == ENOENT;
+	if (!S_ISLNK(j->dstx.stx_mode) || cfg->hard_link ||
+	    cfg->symbolic_link || cfg->backup != BACKUP_NONE ||
+	    cfg->remove_dest)
+		return true;
+	if (statx(j->dir->dfd, j->dname, 0, STATX_TYPE, &t) < 0) {
+		if (errno != ENOENT)
+			return true;
+		j->announce = true;	/* cp found no file there */
+		job_fail(w, j, 0, true, "not writing through dangling symlink %s");
+		return false;
+	}
+	if (S_ISDIR(t.stx_mode)) {
+		job_fail(w, j, 0, true, "cannot overwrite directory %s with "
+					"non-directory");
+		return false;
+	}
+	return true;
 }
 
 /* After the source is known (j->stx), apply cp's rules for an existing
@@ -3438,11 +3454,8 @@ static bool check_existing(struct worker *w, struct job *j)
 		}
 		return true;
 	}
-	if (src_reg && dangling_dest(w, j)) {
-		j->announce = true;	/* cp found no file there */
-		job_fail(w, j, 0, true, "not writing through dangling symlink %s");
+	if (src_reg && !dest_link_ok(w, j))
 		return false;
-	}
 	if (same_inode(&j->dstx, &j->stx)) {
 		bool ok;
 

@@ -175,9 +175,9 @@ same_as_cp -rv s/f nonexist/x
 # A destination reached through symlinks (cp's same_file_ok()): a link
 # copied onto the file it points to would leave that file a link to
 # itself, its data gone; a file onto a link to itself truncates it in cp.
-# Both are refused, as are a directory onto itself and creating a file
-# through a dangling link (also with -f, -n, -u); a backup or
-# --remove-destination makes them copies.
+# Both are refused, as are a directory onto itself, a file onto a link to
+# a directory, and creating a file through a dangling link (also with -f,
+# -n, -u); a backup or --remove-destination makes them copies.
 links_fixture() {
 	mkdir "$1/t"
 	printf 'hi\n' >"$1/f"
@@ -186,6 +186,8 @@ links_fixture() {
 	ln -s f "$1/l"
 	ln -s l "$1/ll"
 	ln -s nowhere "$1/dang"
+	mkdir "$1/d"
+	ln -s d "$1/dl"
 }
 FIXTURE=links_fixture
 for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
@@ -194,7 +196,8 @@ for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
 	"-u f l" "--remove-destination f hl" "-a --remove-destination hl f" \
 	"f dang" "-n f dang" "-u f dang" "-f f dang" "-rL l dang" \
 	"-b f dang" "--remove-destination f dang" "-rT t t" "-r t ." \
-	"-rn t ." "-rlT t t" "-rbT t t" "-v f dang"; do
+	"-rn t ." "-rlT t t" "-rbT t t" "-v f dang" "-T f dl" "-rT f dl" \
+	"-bT f dl" "-T --remove-destination f dl" "-rT l dl"; do
 	# shellcheck disable=SC2086 # a word list
 	same_as_cp $args
 done
