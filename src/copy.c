@@ -3483,11 +3483,8 @@ static bool check_existing(struct worker *w, struct job *j)
 		job_fail2(w, j, 0, false, "%s and %s are the same file");
 		return false;
 	}
-	if (dst_dir) {
-		job_fail(w, j, 0, true, "cannot overwrite directory %s with "
-					"non-directory");
-		return false;
-	}
+	/* -n, -u and -i decide before the type clash, as in cp: a file
+	 * onto a directory is skipped quietly or after the question. */
 	if (cfg->clobber == CLOBBER_NO || cfg->update == UPDATE_NONE)
 		return false;
 	if (cfg->update == UPDATE_NONE_FAIL) {
@@ -3501,6 +3498,11 @@ static bool check_existing(struct worker *w, struct job *j)
 		return false;	/* -u: the destination is not older */
 	if (cfg->clobber == CLOBBER_ASK && !ask_overwrite(j))
 		return false;
+	if (dst_dir) {
+		job_fail(w, j, 0, true, "cannot overwrite directory %s with "
+					"non-directory");
+		return false;
+	}
 	if (cfg->remove_dest)
 		return true;	/* a new file, as if the old one was gone */
 	if (cfg->hard_link || cfg->symbolic_link) {

@@ -197,7 +197,8 @@ for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
 	"f dang" "-n f dang" "-u f dang" "-f f dang" "-rL l dang" \
 	"-b f dang" "--remove-destination f dang" "-rT t t" "-r t ." \
 	"-rn t ." "-rlT t t" "-rbT t t" "-v f dang" "-T f dl" "-rT f dl" \
-	"-bT f dl" "-T --remove-destination f dl" "-rT l dl"; do
+	"-bT f dl" "-T --remove-destination f dl" "-rT l dl" "-nT f t" \
+	"-uT f t" "-rnT f d" "-ruT l d"; do
 	# shellcheck disable=SC2086 # a word list
 	same_as_cp $args
 done
