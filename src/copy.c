@@ -1386,6 +1386,25 @@ static void json_file(const struct job *j)
 	free(d);
 }
 
+/* Would cp have removed the destination entry before making this one
+ * (and said so under -v)?  It does with --remove-destination, for a file
+ * with other hard links when links are kept, and for anything but a
+ * regular file when it dereferences nothing; a backup moves the entry
+ * instead.  ucp replaces the entry in one rename when the new one is
+ * complete, and says "removed" then. */
+static bool cp_removes(const struct copy_run *run, const struct job *j)
+{
+	const struct copy_config *cfg = &run->cfg;
+
+	if (!j->dst_exists || S_ISDIR(j->dstx.stx_mode) || j->into_special ||
+	    cfg->backup != BACKUP_NONE || cfg->hard_link ||
+	    cfg->symbolic_link)
+		return false;
+	return cfg->remove_dest ||
+	       ((cfg->preserve & PRESERVE_LINKS) && j->dstx.stx_nlink > 1) ||
+	       (cfg->deref_never && !S_ISREG(j->stx.stx_mode));
+}
+
 static void entry_published(struct worker *w, struct job *j)
 {
 	struct sync_state *ss = w->run->cfg.sync;
@@ -1414,6 +1433,12 @@ static void entry_published(struct worker *w, struct job *j)
 	} else {
 		struct xfer_stats *st = w->run->cfg.stats;
 
+		if (w->run->cfg.verbose && cp_removes(w->run, j)) {
+			char *d = dst_disp(j);
+
+			log_out("removed %s", log_quote(d ? d : j->dname));
+			free(d);
+		}
 		if (w->run->cfg.verbose && !j->announced) {
 			verbose_line(j);
 			j->announced = true;

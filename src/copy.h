@@ -62,6 +62,7 @@ struct copy_config {
 	enum update update;
 	bool hard_link;		/* -l: link instead of copying */
 	bool deref_all;		/* -L (or cp's default for -l, no -r) */
+	bool deref_never;	/* -P, or -r's default: cp's DEREF_NEVER */
 	bool one_fs;		/* -x */
 	bool remove_dest;	/* --remove-destination */
 	bool attr_only;		/* --attributes-only: no file data */

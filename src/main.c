@@ -1155,6 +1155,7 @@ static int run_copy(const struct opts *op)
 	cfg.update = o.update;
 	cfg.hard_link = o.hard_link;
 	cfg.deref_all = o.deref == DEREF_ALWAYS;
+	cfg.deref_never = o.deref == DEREF_NEVER;
 	cfg.one_fs = o.one_fs;
 	cfg.remove_dest = o.remove_dest;
 	cfg.attr_only = o.attr_only;

@@ -171,6 +171,16 @@ same_as_cp -l s/f nodir/
 same_as_cp -sv s/f nodir/
 same_as_cp -v s/f nodir/
 same_as_cp -rv s/f nonexist/x
+# -v says "removed" where cp removes the entry before making the new one:
+# --remove-destination, another hard link with links kept, anything but
+# a regular file when nothing is dereferenced; not with a backup.
+same_as_cp -v --remove-destination s/f old/f
+same_as_cp -rv s/l old/f
+same_as_cp -Pv s/l old/g
+same_as_cp -v s/l old/f
+same_as_cp -rbv s/l old/f
+same_as_cp -rHv s/l old/f
+same_as_cp -rv --remove-destination s/. u
 
 # A destination reached through symlinks (cp's same_file_ok()): a link
 # copied onto the file it points to would leave that file a link to
@@ -198,7 +208,7 @@ for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
 	"-b f dang" "--remove-destination f dang" "-rT t t" "-r t ." \
 	"-rn t ." "-rlT t t" "-rbT t t" "-v f dang" "-T f dl" "-rT f dl" \
 	"-bT f dl" "-T --remove-destination f dl" "-rT l dl" "-nT f t" \
-	"-uT f t" "-rnT f d" "-ruT l d"; do
+	"-uT f t" "-rnT f d" "-ruT l d" "-av t/a hl"; do
 	# shellcheck disable=SC2086 # a word list
 	same_as_cp $args
 done
