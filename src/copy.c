@@ -3387,34 +3387,28 @@ static bool symlink_onto_self(struct worker *w, struct job *j)
 /*
  * A file onto a destination symbolic link: cp's stat of the destination
  * follows the link (unless a backup, --remove-destination, -l or -s will
- * move or replace the entry itself), and refuses what it finds there: a
- * directory ("cannot overwrite directory"), or nothing -- its exclusive
- * create then fails ("not writing through dangling symlink"), also with
- * -f, -n and -u, which decide on a file it did not find.  Returns false
- * when the job is over.
+ * move or replace the entry itself), and decides on what it finds there:
+ * -u compares with its time, a directory is refused ("cannot overwrite
+ * directory"), and nothing makes its exclusive create fail ("not writing
+ * through dangling symlink"), also with -f, -n and -u, which decide on a
+ * file it did not find.  Returns 1 with *t filled when the link was
+ * followed, 0 when not, -1 when the job is over.
  */
-static bool dest_link_ok(struct worker *w, struct job *j)
+static int dest_follow(struct worker *w, struct job *j, struct statx *t)
 {
 	const struct copy_config *cfg = &w->run->cfg;
-	struct statx t;
 
 	if (!S_ISLNK(j->dstx.stx_mode) || cfg->hard_link ||
 	    cfg->symbolic_link || cfg->backup != BACKUP_NONE ||
 	    cfg->remove_dest)
-		return true;
-	if (statx(j->dir->dfd, j->dname, 0, STATX_TYPE, &t) < 0) {
-		if (errno != ENOENT)
-			return true;
-		j->announce = true;	/* cp found no file there */
-		job_fail(w, j, 0, true, "not writing through dangling symlink %s");
-		return false;
-	}
-	if (S_ISDIR(t.stx_mode)) {
-		job_fail(w, j, 0, true, "cannot overwrite directory %s with "
-					"non-directory");
-		return false;
-	}
-	return true;
+		return 0;
+	if (statx(j->dir->dfd, j->dname, 0, STATX_TYPE | STATX_MTIME, t) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return 0;
+	j->announce = true;	/* cp found no file there */
+	job_fail(w, j, 0, true, "not writing through dangling symlink %s");
+	return -1;
 }
 
 /* After the source is known (j->stx), apply cp's rules for an existing
@@ -3425,6 +3419,8 @@ static bool check_existing(struct worker *w, struct job *j)
 	bool src_dir = S_ISDIR(j->stx.stx_mode);
 	bool dst_dir = S_ISDIR(j->dstx.stx_mode);
 	bool src_reg = S_ISREG(j->stx.stx_mode) || j->stream;
+	struct statx followed;
+	const struct statx *dt = &j->dstx;
 
 	if (w->run->cfg.sync) {
 		if (j->checked)
@@ -3479,8 +3475,16 @@ static bool check_existing(struct worker *w, struct job *j)
 		}
 		return true;
 	}
-	if (src_reg && !dest_link_ok(w, j))
-		return false;
+	if (src_reg) {
+		int r = dest_follow(w, j, &followed);
+
+		if (r < 0)
+			return false;
+		if (r > 0) {
+			dt = &followed;	/* what cp's stat of it sees */
+			dst_dir = S_ISDIR(followed.stx_mode);
+		}
+	}
 	if (same_inode(&j->dstx, &j->stx)) {
 		bool ok;
 
@@ -3517,9 +3521,9 @@ static bool check_existing(struct worker *w, struct job *j)
 		return false;
 	}
 	if (cfg->update == UPDATE_OLDER &&
-	    (j->dstx.stx_mtime.tv_sec > j->stx.stx_mtime.tv_sec ||
-	     (j->dstx.stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
-	      j->dstx.stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec)))
+	    (dt->stx_mtime.tv_sec > j->stx.stx_mtime.tv_sec ||
+	     (dt->stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
+	      dt->stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec)))
 		return false;	/* -u: the destination is not older */
 	if (cfg->clobber == CLOBBER_ASK && !ask_overwrite(j))
 		return false;

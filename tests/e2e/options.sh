@@ -198,6 +198,9 @@ links_fixture() {
 	ln -s nowhere "$1/dang"
 	mkdir "$1/d"
 	ln -s d "$1/dl"
+	# -u compares with what the link leads to, not with the link
+	touch -d 2030-01-01 "$1/f"
+	touch -h -d 2000-01-01 "$1/l"
 }
 FIXTURE=links_fixture
 for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
@@ -208,7 +211,8 @@ for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
 	"-b f dang" "--remove-destination f dang" "-rT t t" "-r t ." \
 	"-rn t ." "-rlT t t" "-rbT t t" "-v f dang" "-T f dl" "-rT f dl" \
 	"-bT f dl" "-T --remove-destination f dl" "-rT l dl" "-nT f t" \
-	"-uT f t" "-rnT f d" "-ruT l d" "-av t/a hl"; do
+	"-uT f t" "-rnT f d" "-ruT l d" "-av t/a hl" "-nT f dl" \
+	"-uT t/a l"; do
 	# shellcheck disable=SC2086 # a word list
 	same_as_cp $args
 done
