@@ -576,7 +576,6 @@ job_fail2(struct worker *w, struct job *j, int err, bool dst_first,
 	atomic_fetch_add(&w->run->errors, 1);
 }
 
-
 /* Report what meta_apply_*() could not keep, as cp does: only when
  * asked to keep it (-p, --preserve; xattrs only when named). */
 static void report_meta(struct copy_run *run, const char *disp,
