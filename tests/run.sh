@@ -43,8 +43,22 @@ run_one() { # run_one LABEL CMD...
 	    printf 'SKIP %s: %s\n' "$label" "$(grep -m1 '^SKIP:' <<<"$out" | sed 's/^SKIP: //')" ;;
 	*) failn=$((failn + 1)); failed+=("$label")
 	   printf 'FAIL %s (exit %d)\n' "$label" "$rc"
-	   sed 's/^/    /' <<<"$out" | tail -n 40 ;;
+	   show_output "$out" ;;
 	esac
+}
+
+# A failing test's output: all of it when short, else its first lines
+# (the first failures) and its last (how it ended).
+show_output() {
+	local n
+	n=$(wc -l <<<"$1")
+	if [ "$n" -le 60 ]; then
+		sed 's/^/    /' <<<"$1"
+		return
+	fi
+	head -n 20 <<<"$1" | sed 's/^/    /'
+	printf '    ... (%d lines left out)\n' $((n - 60))
+	tail -n 40 <<<"$1" | sed 's/^/    /'
 }
 
 for src in tests/unit/test_*.c; do
