@@ -132,6 +132,8 @@ struct dnode {
 	bool staged_entry;	/* root: that entry is built under a temp
 				   name (struct stage syncs the parent) */
 	bool follow;		/* root: dereference a symlink source */
+	bool asked;		/* root: -i was asked already (a file copied
+				   to where a destination symlink leads) */
 	bool fix_mode;		/* apply final_mode when the last entry ends */
 	atomic_bool no_tmpfile;	/* O_TMPFILE refused here: named temps */
 	bool meta;		/* apply stx's attributes then (--preserve) */
@@ -204,6 +206,9 @@ struct job {
 	bool announce;		/* cp -v would have listed it by now: a
 				   failure prints its line first */
 	bool announced;		/* ... and that line is out */
+	bool asked;		/* -i: answered yes already */
+	bool redirected;	/* handed to a root job at the symlink's
+				   target: not counted here */
 	int sfd, tfd;
 	int fslot;		/* fixed-file slots (sfd, tfd) or -1 */
 	struct hlink *hl;	/* hard-link group this job copies or joins */
@@ -1153,8 +1158,10 @@ static void job_finish(struct worker *w, struct job *j)
 	job_release_bufs(w, j);
 	free(j->backup_sfx);
 	j->backup_sfx = NULL;
-	atomic_fetch_add(&w->run->ents_done, 1);
-	if (w->run->cfg.stats && !w->run->cfg.sync && j->stx.stx_mode)
+	if (!j->redirected)
+		atomic_fetch_add(&w->run->ents_done, 1);
+	if (w->run->cfg.stats && !w->run->cfg.sync && j->stx.stx_mode &&
+	    !j->redirected)
 		xfer_count(w->run->cfg.stats, j->stx.stx_mode, j->stx.stx_size,
 			   j->made);
 	j->state = J_FREE;
@@ -3401,13 +3408,105 @@ static int dest_follow(struct worker *w, struct job *j, struct statx *t)
 	    cfg->symbolic_link || cfg->backup != BACKUP_NONE ||
 	    cfg->remove_dest)
 		return 0;
-	if (statx(j->dir->dfd, j->dname, 0, STATX_TYPE | STATX_MTIME, t) == 0)
+	if (statx(j->dir->dfd, j->dname, 0,
+		  STATX_TYPE | STATX_MTIME | STATX_INO, t) == 0)
 		return 1;
 	if (errno != ENOENT)
 		return 0;
 	j->announce = true;	/* cp found no file there */
 	job_fail(w, j, 0, true, "not writing through dangling symlink %s");
 	return -1;
+}
+
+static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
+			const char *src_disp_s, const char *src_base,
+			int dst_dirfd, const char *dst_name,
+			const char *dst_disp_s, bool follow, bool sweep,
+			bool asked);
+
+/*
+ * The directory (an O_PATH fd) and name of the file that the symlink
+ * name in dirfd leads to, followed link by link as the kernel follows
+ * them (at most 40), when that is the regular file want; -1 when not (a
+ * race, a loop, a name too long).
+ */
+static int link_target(int dirfd, const char *name, char *base,
+		       const struct statx *want)
+{
+	char link[PATH_MAX], cur[PATH_MAX];
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+
+	snprintf(cur, sizeof(cur), "%s", name);
+	for (int hop = 0; fd >= 0 && hop < 40; hop++) {
+		struct statx st;
+		ssize_t n;
+		char *slash;
+		int up;
+
+		if (statx(fd, cur, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_INO,
+			  &st) < 0)
+			break;
+		if (!S_ISLNK(st.stx_mode)) {
+			if (!S_ISREG(st.stx_mode) || !same_inode(&st, want) ||
+			    strlen(cur) > NAME_MAX)
+				break;
+			strcpy(base, cur);
+			return fd;
+		}
+		n = readlinkat(fd, cur, link, sizeof(link) - 1);
+		if (n <= 0)
+			break;
+		link[n] = 0;
+		slash = strrchr(link, '/');
+		if (!slash) {
+			memcpy(cur, link, (size_t)n + 1);
+			continue;
+		}
+		if (!slash[1])
+			break;	/* "name/": not a file */
+		memmove(cur, slash + 1, strlen(slash + 1) + 1);
+		*slash = 0;
+		/* the directory part, relative to the link's directory */
+		up = openat(fd, slash == link ? "/" : link,
+			    O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * cp writes a file through a destination symlink into the file it leads
+ * to, which keeps the link.  ucp copies it there the way it replaces any
+ * file, by a complete new file renamed over the old one, in a root job of
+ * its own (messages still name the link, as cp's do).  Returns false to
+ * fall back to replacing the link itself (the target cannot be reached).
+ */
+static bool copy_through_link(struct worker *w, struct job *j,
+			      const struct statx *target)
+{
+	char base[NAME_MAX + 1];
+	int tdir = link_target(j->dir->dfd, j->dname, base, target);
+	int sdir = tdir < 0 ? -1 : fcntl(j->dir->sfd, F_DUPFD_CLOEXEC, 0);
+	char *s = sdir < 0 ? NULL : src_disp(j);
+	char *d = s ? dst_disp(j) : NULL;
+	bool ok = false;
+
+	if (d) {
+		ok = run_add_root(w->run, sdir, j->name, s, s, tdir, base, d,
+				  j->deref, false, true) == 0;
+	} else {
+		if (tdir >= 0)
+			close(tdir);
+		if (sdir >= 0)
+			close(sdir);
+	}
+	free(s);
+	free(d);
+	j->redirected = ok;
+	return ok;
 }
 
 /* After the source is known (j->stx), apply cp's rules for an existing
@@ -3524,13 +3623,17 @@ static bool check_existing(struct worker *w, struct job *j)
 	     (dt->stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
 	      dt->stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec)))
 		return false;	/* -u: the destination is not older */
-	if (cfg->clobber == CLOBBER_ASK && !ask_overwrite(j))
+	if (cfg->clobber == CLOBBER_ASK && !j->asked && !ask_overwrite(j))
 		return false;
 	if (dst_dir) {
 		job_fail(w, j, 0, true, "cannot overwrite directory %s with "
 					"non-directory");
 		return false;
 	}
+	/* Through a link to a file: copied there by a job of its own. */
+	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
+	    !hl_member(w->run, j) && copy_through_link(w, j, dt))
+		return false;
 	if (cfg->remove_dest)
 		return true;	/* a new file, as if the old one was gone */
 	if (cfg->hard_link || cfg->symbolic_link) {
@@ -4340,6 +4443,7 @@ static unsigned fill(struct worker *w)
 			j->sfd = j->tfd = j->fslot = -1;
 			j->dtype = ents[i].type;
 			j->deref = d->follow || run->cfg.deref_all;
+			j->asked = d->root && d->asked;
 			snprintf(j->name, sizeof(j->name), "%s", ents[i].name);
 			j->dname = d->root ? d->root_dname : j->name;
 			taken[i] = j;
@@ -4682,17 +4786,27 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
 	return 0;
 }
 
-int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
-		 const char *src_disp_s, const char *src_base, int dst_dirfd,
-		 const char *dst_name, const char *dst_disp_s, bool follow,
-		 bool is_dir)
+/* copy_run_add(), and a root added by a worker (sweep false: the run's
+ * destination directories were swept before it started; it is taken
+ * next). */
+static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
+			const char *src_disp_s, const char *src_base,
+			int dst_dirfd, const char *dst_name,
+			const char *dst_disp_s, bool follow, bool sweep,
+			bool asked)
 {
 	struct dnode *d = dnode_new(run);
 
-	if (!d)
+	if (!d) {
+		if (src_dirfd >= 0)
+			close(src_dirfd);
+		if (dst_dirfd >= 0)
+			close(dst_dirfd);
 		return -ENOMEM;
+	}
 	d->root = true;
 	d->follow = follow;
+	d->asked = asked;
 	d->sfd = src_dirfd;
 	d->dfd = dst_dirfd;
 	d->ddev = fd_dev(dst_dirfd);
@@ -4706,11 +4820,9 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 		dnode_put(run, d);
 		return -ENOMEM;
 	}
-	run->nroots++;
-	run->has_dirs |= is_dir;
 	/* The parent, where a staged tree would be (dst_name "." is the
 	 * destination itself: its own node sweeps it, when it is done). */
-	if (dst_dirfd >= 0 && strcmp(dst_name, ".") && !run_dry(run)) {
+	if (sweep && dst_dirfd >= 0 && strcmp(dst_name, ".") && !run_dry(run)) {
 		struct stat st;
 
 		/* Operands usually share their destination directory. */
@@ -4721,15 +4833,31 @@ int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 			sweep_temps(run, dst_dirfd);
 		}
 	}
-	/* Roots keep command-line order: append. */
+	/* Roots keep command-line order: append.  One added by a worker
+	 * goes first, so that it does not hold its descriptors while the
+	 * rest of the tree is listed. */
 	pthread_mutex_lock(&run->lock);
 	struct dnode **pp = &run->stack;
 
-	while (*pp)
+	while (*pp && sweep)
 		pp = &(*pp)->next;
+	d->next = *pp;
 	*pp = d;
+	pthread_cond_broadcast(&run->cond);	/* workers may be waiting */
 	pthread_mutex_unlock(&run->lock);
 	return 0;
+}
+
+int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
+		 const char *src_disp_s, const char *src_base, int dst_dirfd,
+		 const char *dst_name, const char *dst_disp_s, bool follow,
+		 bool is_dir)
+{
+	run->nroots++;
+	run->has_dirs |= is_dir;
+	return run_add_root(run, src_dirfd, name, src_disp_s, src_base,
+			    dst_dirfd, dst_name, dst_disp_s, follow, true,
+			    false);
 }
 
 /* Bytes per pool buffer: a request's size, but never less than a page,

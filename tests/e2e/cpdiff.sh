@@ -30,6 +30,12 @@ fixture() {
 	printf 'x\n' >"$1/mix/s/d"
 	printf 'x\n' >"$1/mix/s/dl"
 	mkfifo "$1/s/p"
+	# a tree with symlinks at s's names: to a file (written through),
+	# to directories
+	mkdir -p "$1/mix3/s"
+	ln -s ../../u/f "$1/mix3/s/f"
+	ln -s ../../u/d "$1/mix3/s/d"
+	ln -s ../../u/d "$1/mix3/s/l"
 	touch -d 2000-01-01 "$1/s/f" "$1/u/f"
 	touch -d 2010-01-01 "$1/old/f"
 }
@@ -39,7 +45,7 @@ optsets=(-r -a -rL -rH -rd -rn -ru -rb -rl -rP -aL "-r --parents"
 opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 	"s/dang t" "slink t" "s/d u/d t" "s/f s/hl t" "s/hl s/f old"
 	"s/d/. u/d/. old/d" "s old/d/g" "s/d s/d/e t" "u/f s/d/. old/d"
-	"s/d/e s t" "s mix" "s/. mix/s" "s/f s/d mix/s")
+	"s/d/e s t" "s mix" "s/. mix/s" "s/f s/d mix/s" "s mix3")
 # Where ucp differs (man STANDARDS): with --parents, a later operand
 # naming a directory that cp made as an earlier one's parent gets a
 # warning ("specified more than once") or an error ("File exists"); cp
@@ -47,7 +53,7 @@ opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 known() {
 	case "$1|$2" in
 	"-r --parents|s/d/e s/d t" | "-r --parents|s/d/e s t") return 0 ;;
-	"-rs|s mix" | "-rs|s/. mix/s") return 0 ;;
+	"-rs|s mix" | "-rs|s/. mix/s" | "-rs|s mix3") return 0 ;;
 	esac
 	return 1
 }
@@ -88,5 +94,5 @@ for opts in "${optsets[@]}"; do
 		fi
 	done
 done
-[ "$n" -gt 290 ] || fail "only $n cases ran"
+[ "$n" -gt 300 ] || fail "only $n cases ran"
 done_test

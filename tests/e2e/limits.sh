@@ -28,6 +28,16 @@ mkdir "$T/flat" "$T/ops"
 for i in $(seq 700); do printf '%d\n' "$i" >"$T/flat/f$i"; done
 (ulimit -n 64 && "$UCP" "$T"/flat/* "$T/ops") || fail "ulimit -n 64, 700 operands: exit status"
 same_tree "$T/flat" "$T/ops" || fail "ulimit -n 64, 700 operands: tree differs"
+# A file copied through a destination symlink is copied by a job of its
+# own at the link's target: 700 of them at once stay within 64 too.
+mkdir -p "$T/thru/dst/flat" "$T/thru/targets"
+for i in $(seq 700); do
+	printf 'old\n' >"$T/thru/targets/f$i"
+	ln -s "../../targets/f$i" "$T/thru/dst/flat/f$i"
+done
+(ulimit -n 64 && "$UCP" -r "$T/flat" "$T/thru/dst") || fail "ulimit -n 64, 700 through links: exit status"
+same_tree "$T/flat" "$T/thru/targets" || fail "ulimit -n 64, 700 through links: targets differ"
+[ "$(find "$T/thru/dst/flat" -type l | wc -l)" = 700 ] || fail "ulimit -n 64, 700 through links: links replaced"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "note: not root, the unprivileged-user part is skipped"

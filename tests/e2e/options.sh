@@ -201,6 +201,14 @@ links_fixture() {
 	# -u compares with what the link leads to, not with the link
 	touch -d 2030-01-01 "$1/f"
 	touch -h -d 2000-01-01 "$1/l"
+	# links to files elsewhere, written through (the file replaced,
+	# the link kept), directly, in a chain, inside a tree
+	printf 'g\n' >"$1/d/g"
+	chmod 640 "$1/d/g"
+	ln -s d/g "$1/lg"
+	ln -s lg "$1/lc"
+	mkdir -p "$1/u/t"
+	ln -s ../../d/g "$1/u/t/a"
 }
 FIXTURE=links_fixture
 for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
@@ -212,7 +220,8 @@ for args in "-r l f" "-P l f" "-a ll f" "-P --remove-destination l f" \
 	"-rn t ." "-rlT t t" "-rbT t t" "-v f dang" "-T f dl" "-rT f dl" \
 	"-bT f dl" "-T --remove-destination f dl" "-rT l dl" "-nT f t" \
 	"-uT f t" "-rnT f d" "-ruT l d" "-av t/a hl" "-nT f dl" \
-	"-uT t/a l"; do
+	"-uT t/a l" "f lg" "-p f lg" "-v f lc" "-r t u" "-a t u" "-n f lg" \
+	"-b f lg" "--remove-destination f lg"; do
 	# shellcheck disable=SC2086 # a word list
 	same_as_cp $args
 done
