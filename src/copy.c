@@ -3365,53 +3365,50 @@ static bool src_is_link(const struct job *j)
  * both lead to one inode.  Copying a link onto the file it points to
  * would replace that file's data by a link to itself; cp refuses, and so
  * does ucp.  A backup moves the old entry aside first, and
- * --remove-destination (or -s) replaces a destination link, so both are
- * allowed; -l links whatever the names lead to. */
-static bool symlink_onto_self(struct worker *w, struct job *j)
+ * --remove-destination (or -s) replaces a destination link (dfollow is
+ * then NULL: see dest_follow()), so both are allowed; -l links whatever
+ * the names lead to. */
+static bool symlink_onto_self(struct worker *w, struct job *j,
+			      const struct statx *dfollow)
 {
 	const struct copy_config *cfg = &w->run->cfg;
-	bool dlink = S_ISLNK(j->dstx.stx_mode);
 	bool slink = !j->deref && S_ISLNK(j->stx.stx_mode);
-	struct statx s, d;
+	struct statx s;
 
 	if (cfg->hard_link || cfg->clobber == CLOBBER_NO ||
-	    cfg->backup != BACKUP_NONE || (slink && dlink) ||
-	    (!slink && !dlink) ||
-	    (dlink && (cfg->remove_dest || cfg->symbolic_link)))
+	    cfg->backup != BACKUP_NONE)
 		return false;
-	if (!slink)
-		s = j->stx;
-	else if (statx(j->dir->sfd, j->name, 0, STATX_INO, &s) < 0)
+	if (S_ISLNK(j->dstx.stx_mode))
+		return !slink && dfollow && same_inode(&j->stx, dfollow);
+	if (!slink || statx(j->dir->sfd, j->name, 0, STATX_INO, &s) < 0)
 		return false;
-	if (!dlink)
-		d = j->dstx;
-	else if (statx(j->dir->dfd, j->dname, 0, STATX_INO, &d) < 0)
-		return false;
-	return same_inode(&s, &d);
+	return same_inode(&s, &j->dstx);
 }
 
 /*
- * A file onto a destination symbolic link: cp's stat of the destination
- * follows the link (unless a backup, --remove-destination, -l or -s will
- * move or replace the entry itself), and decides on what it finds there:
- * -u compares with its time, a directory is refused ("cannot overwrite
- * directory"), and nothing makes its exclusive create fail ("not writing
- * through dangling symlink"), also with -f, -n and -u, which decide on a
- * file it did not find.  Returns 1 with *t filled when the link was
- * followed, 0 when not, -1 when the job is over.
+ * A non-directory onto a destination symbolic link: cp's stat of the
+ * destination follows the link (unless the source is a link copied as
+ * one, or a backup, --remove-destination, -l or -s will move or replace
+ * the entry itself), and decides on what it finds there: the same-file
+ * test, and for a file -u compares with its time, a directory is refused
+ * ("cannot overwrite directory"), and nothing makes its exclusive create
+ * fail ("not writing through dangling symlink"), also with -f, -n and
+ * -u, which decide on a file it did not find.  Returns 1 with *t filled
+ * when the link was followed, 0 when not, -1 when the job is over.
  */
-static int dest_follow(struct worker *w, struct job *j, struct statx *t)
+static int dest_follow(struct worker *w, struct job *j, bool src_reg,
+		       struct statx *t)
 {
 	const struct copy_config *cfg = &w->run->cfg;
 
 	if (!S_ISLNK(j->dstx.stx_mode) || cfg->hard_link ||
 	    cfg->symbolic_link || cfg->backup != BACKUP_NONE ||
-	    cfg->remove_dest)
+	    cfg->remove_dest || (!j->deref && S_ISLNK(j->stx.stx_mode)))
 		return 0;
 	if (statx(j->dir->dfd, j->dname, 0,
 		  STATX_TYPE | STATX_MTIME | STATX_INO, t) == 0)
 		return 1;
-	if (errno != ENOENT)
+	if (errno != ENOENT || !src_reg)
 		return 0;
 	j->announce = true;	/* cp found no file there */
 	job_fail(w, j, 0, true, "not writing through dangling symlink %s");
@@ -3519,6 +3516,7 @@ static bool check_existing(struct worker *w, struct job *j)
 	bool src_reg = S_ISREG(j->stx.stx_mode) || j->stream;
 	struct statx followed;
 	const struct statx *dt = &j->dstx;
+	int r;
 
 	if (w->run->cfg.sync) {
 		if (j->checked)
@@ -3573,15 +3571,12 @@ static bool check_existing(struct worker *w, struct job *j)
 		}
 		return true;
 	}
-	if (src_reg) {
-		int r = dest_follow(w, j, &followed);
-
-		if (r < 0)
-			return false;
-		if (r > 0) {
-			dt = &followed;	/* what cp's stat of it sees */
-			dst_dir = S_ISDIR(followed.stx_mode);
-		}
+	r = dest_follow(w, j, src_reg, &followed);
+	if (r < 0)
+		return false;
+	if (r > 0 && src_reg) {
+		dt = &followed;	/* what cp's stat of it sees */
+		dst_dir = S_ISDIR(followed.stx_mode);
 	}
 	if (same_inode(&j->dstx, &j->stx)) {
 		bool ok;
@@ -3606,7 +3601,7 @@ static bool check_existing(struct worker *w, struct job *j)
 			job_fail2(w, j, 0, false, "%s and %s are the same file");
 			return false;
 		}
-	} else if (symlink_onto_self(w, j)) {
+	} else if (symlink_onto_self(w, j, r > 0 ? &followed : NULL)) {
 		job_fail2(w, j, 0, false, "%s and %s are the same file");
 		return false;
 	}

@@ -123,20 +123,19 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 			log_error(errno, "cannot stat %s", log_quote(dst_disp));
 			goto fail;
 		}
-		if (ret < 0 && !S_ISDIR(st.st_mode) && o->verbose)
-			/* cp -v lists it before its create fails */
-			log_out("%s -> %s", log_quote(src_disp),
-				log_quote(dst_disp));
-		if (ret < 0 && !S_ISDIR(st.st_mode) &&
-		    (o->hard_link || o->symbolic_link)) {
-			/* cp's link(2) or symlink(2) of "DEST/" */
-			log_error(ENOENT, o->hard_link ?
-				  "cannot create hard link %s to %s" :
-				  "cannot create symbolic link %s to %s",
-				  log_quote(dst_disp), log_quote(src_disp));
-			goto fail;
-		}
 		if (ret < 0 && !S_ISDIR(st.st_mode)) {
+			if (o->verbose)	/* cp lists it, then fails */
+				log_out("%s -> %s", log_quote(src_disp),
+					log_quote(dst_disp));
+			if (o->hard_link || o->symbolic_link) {
+				/* cp's link(2) or symlink(2) of "DEST/" */
+				log_error(ENOENT, o->hard_link ?
+					  "cannot create hard link %s to %s" :
+					  "cannot create symbolic link %s to %s",
+					  log_quote(dst_disp),
+					  log_quote(src_disp));
+				goto fail;
+			}
 			log_error(as_reg ? ENOTDIR : ENOENT,
 				  as_reg ?
 					  "cannot create regular file %s" :
@@ -978,28 +977,19 @@ static int plan_dirops(const struct opts *o, char **srcs,
 		       const struct plan *pl, int nsrc, const char *target,
 		       struct dirops *t)
 {
-	int n = 0;
-
 	if (!o->recursive || o->deref == DEREF_ALWAYS || o->hard_link ||
 	    o->parents)
 		return 0;
-	for (int i = 0; i < nsrc; i++)
-		n += pl[i].stat_ok && pl[i].dir && !pl[i].skip;
-	if (n < 2)
-		return 0;
 	for (int i = 0; i < nsrc; i++) {
-		char *name, *disp;
+		char *disp;
 
 		if (!pl[i].stat_ok || !pl[i].dir || pl[i].skip)
 			continue;
-		name = path_base(srcs[i]);
-		disp = name ? path_join(target, name) : NULL;
+		disp = plan_disp(o, target, srcs[i], &pl[i]);
 		if (!disp || dirops_add(t, &pl[i].st, (unsigned)i, disp) < 0) {
-			free(name);
 			free(disp);
 			return -ENOMEM;
 		}
-		free(name);
 		free(disp);
 	}
 	dirops_sort(t);
