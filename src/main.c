@@ -835,10 +835,24 @@ static char *plan_disp(const struct opts *o, const char *target,
 	return d;
 }
 
-static int plan_cmp_name(const void *a, const void *b)
+/* Destinations below the target in an order where each name is followed
+ * by the names inside it ('/' sorts before any other byte): then two
+ * that overlap (plan_overlap) are neighbours, or have one between them
+ * that overlaps both. */
+static int plan_cmp_rel(const void *a, const void *b)
 {
-	return strcmp((*(const struct plan *const *)a)->base,
-		      (*(const struct plan *const *)b)->base);
+	const unsigned char *x =
+		(const unsigned char *)(*(const struct plan *const *)a)->rel;
+	const unsigned char *y =
+		(const unsigned char *)(*(const struct plan *const *)b)->rel;
+
+	for (; *x && *x == *y; x++, y++)
+		;
+	if (*x == '/' && *y)
+		return -1;
+	if (*y == '/' && *x)
+		return 1;
+	return (*x > *y) - (*x < *y);
 }
 
 static int plan_cmp_inode(const void *a, const void *b)
@@ -851,23 +865,25 @@ static int plan_cmp_inode(const void *a, const void *b)
 	return x->st_ino < y->st_ino ? -1 : x->st_ino > y->st_ino;
 }
 
-/* Can any two operands meet?  Without --parents, or an operand that is
- * the target itself, only two with the same name or the same inode can:
- * sorted, neighbours tell, so "ucp *.jpg DIR" needs no pairwise pass. */
-static bool plan_may_meet(const struct opts *o, struct plan *pl, int nsrc)
+/* Can any two operands meet?  Unless an operand is the target itself,
+ * only two whose destinations overlap (the same name; with --parents,
+ * one inside the other) or with the same inode can: sorted, neighbours
+ * tell, so "ucp *.jpg DIR" and "find | xargs ucp --parents -t DIR" need
+ * no pairwise pass. */
+static bool plan_may_meet(struct plan *pl, int nsrc)
 {
 	struct plan **v;
-	bool meet = o->parents;
+	bool meet = false;
 
 	for (int i = 0; i < nsrc && !meet; i++)
-		meet = pl[i].whole || !pl[i].base;
+		meet = pl[i].whole || !pl[i].base || !pl[i].rel;
 	if (meet || !(v = malloc((size_t)nsrc * sizeof(*v))))
 		return true;
 	for (int i = 0; i < nsrc; i++)
 		v[i] = &pl[i];
-	qsort(v, (size_t)nsrc, sizeof(*v), plan_cmp_name);
+	qsort(v, (size_t)nsrc, sizeof(*v), plan_cmp_rel);
 	for (int i = 1; i < nsrc && !meet; i++)
-		meet = !plan_cmp_name(&v[i - 1], &v[i]);
+		meet = plan_overlap(v[i - 1], v[i]);
 	qsort(v, (size_t)nsrc, sizeof(*v), plan_cmp_inode);
 	for (int i = 1; i < nsrc && !meet; i++)
 		meet = !plan_cmp_inode(&v[i - 1], &v[i]);
@@ -898,7 +914,7 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 		free(sdir);
 		p->dir = p->stat_ok && S_ISDIR(p->st.st_mode);
 	}
-	if (!pl || !plan_may_meet(o, pl, nsrc))
+	if (!pl || !plan_may_meet(pl, nsrc))
 		return pl;
 	for (int i = 0; i < nsrc; i++) {
 		struct plan *p = &pl[i];

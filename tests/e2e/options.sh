@@ -112,6 +112,15 @@ same_as_cp -rH slink s t
 same_as_cp -r s/d/g u/d/. t
 same_as_cp -r --parents s s/d old
 same_as_cp -rv --parents s/d/g s/d old
+# Operands are ordered only where their destinations overlap: s/d/g after
+# s/d (g's second copy makes the backup), with s/d.x sorting between them
+# by bytes.
+dotted_fixture() {
+	fixture "$1"
+	printf 'x\n' >"$1/s/d.x"
+}
+FIXTURE=dotted_fixture same_as_cp -r --parents --backup=numbered s/d s/d.x s/d/g old
+FIXTURE=dotted_fixture same_as_cp -rv --parents -n s/d.x s/d s/d/g s/f old
 rm -rf "$T/ov" && mkdir -p "$T/ov/big" "$T/ov/small" "$T/ov/t"
 head -c $((32 << 20)) /dev/urandom >"$T/ov/big/f"
 printf 'small\n' >"$T/ov/small/f"
