@@ -277,8 +277,24 @@ static bool rule_matches(const struct filter_rule *r, const char *path)
 
 		return filter_wildmatch(r->pat, slash ? slash + 1 : path);
 	}
-	if (r->anchored || r->wild2_prefix)
+	if (r->anchored)
 		return filter_wildmatch(r->pat, path);
+	if (r->wild2_prefix) {
+		/* rsync matches an unanchored leading "**" against "/" and
+		 * the path: "**" followed by "/c" names a top-level c too. */
+		char buf[4096], *t = buf;
+		size_t n = strlen(path);
+		bool m;
+
+		if (n + 2 > sizeof(buf) && !(t = malloc(n + 2)))
+			return filter_wildmatch(r->pat, path);
+		t[0] = '/';
+		memcpy(t + 1, path, n + 1);
+		m = filter_wildmatch(r->pat, t);
+		if (t != buf)
+			free(t);
+		return m;
+	}
 	if (!r->wild2)
 		return filter_wildmatch(r->pat,
 					last_components(path, r->slashes + 1));

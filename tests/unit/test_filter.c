@@ -38,6 +38,12 @@ int main(void)
 		{ "- a/**", "a/b/c", false, true },
 		{ "- a/**/c", "x/a/b/d/c", false, true },
 		{ "- **/c", "a/b/c", false, true },
+		{ "- **/c", "c", false, true },	/* rsync: "/" + path */
+		{ "- **/a/c", "a/c", false, true },
+		{ "- **c", "c", false, true },
+		{ "- /**/c", "c", false, false },	/* anchored: not */
+		{ "- /**/c", "a/c", false, true },
+		{ "- **/c/***", "c", true, true },
 		{ "- d/", "d", false, false },		/* directories only */
 		{ "- d/", "d", true, true },
 		{ "- d/***", "d", true, true },	/* itself ... */
