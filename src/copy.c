@@ -3169,12 +3169,17 @@ static bool sync_check(struct worker *w, struct job *j)
 			/* A file where a directory goes: replaced, as rsync
 			 * does, without a deletion of its own. */
 			char *rel2 = job_rel(j);
-			int err = dry ? 0 :
-				  o->backup ? (rel2 ? sync_backup(ss, j->dir->dfd,
-								  j->dname, rel2,
-								  true) : ENOMEM) :
-				  unlinkat(j->dir->dfd, j->dname, 0) < 0 ? errno : 0;
+			int err = 0;
 
+			if (dry)
+				;
+			else if (!sync_backs_up(ss, j->dname))
+				err = unlinkat(j->dir->dfd, j->dname, 0) < 0 ?
+				      errno : 0;
+			else
+				err = rel2 ? sync_backup(ss, j->dir->dfd,
+							 j->dname, rel2, true) :
+					     ENOMEM;
 			free(rel2);
 			if (err) {
 				job_fail(w, j, err, true, "cannot remove %s");

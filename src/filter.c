@@ -305,13 +305,19 @@ static bool rule_matches(const struct filter_rule *r, const char *path)
 	return false;
 }
 
-enum filter_verdict filter_match(const struct filter_list *fl,
-				 const char *path, bool is_dir)
+int filter_add_protect(struct filter_list *fl, const char *pat)
+{
+	return add_pattern(fl, pat, strlen(pat), FILTER_PROTECT);
+}
+
+static enum filter_verdict match(const struct filter_list *fl,
+				 const char *path, bool is_dir, bool dest)
 {
 	for (size_t i = 0; i < fl->n; i++) {
 		const struct filter_rule *r = &fl->rules[i];
 
-		if (r->dir_only && !is_dir)
+		if ((r->dir_only && !is_dir) ||
+		    (r->verdict == FILTER_PROTECT && !dest))
 			continue;
 		if (rule_matches(r, path))
 			return r->verdict;
@@ -335,4 +341,16 @@ enum filter_verdict filter_match(const struct filter_list *fl,
 		}
 	}
 	return FILTER_NONE;
+}
+
+enum filter_verdict filter_match(const struct filter_list *fl,
+				 const char *path, bool is_dir)
+{
+	return match(fl, path, is_dir, false);
+}
+
+enum filter_verdict filter_match_dest(const struct filter_list *fl,
+				      const char *path, bool is_dir)
+{
+	return match(fl, path, is_dir, true);
 }

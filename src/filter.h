@@ -25,7 +25,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum filter_verdict { FILTER_NONE = 0, FILTER_INCLUDE, FILTER_EXCLUDE };
+/* FILTER_PROTECT (rsync's "P"): only keeps a destination entry from
+ * deletion; the source side does not see it. */
+enum filter_verdict {
+	FILTER_NONE = 0, FILTER_INCLUDE, FILTER_EXCLUDE, FILTER_PROTECT
+};
 
 struct filter_rule {
 	char *pat;		/* without a leading '/' or trailing '/' */
@@ -62,9 +66,18 @@ int filter_add(struct filter_list *fl, const char *rule,
 int filter_add_file(struct filter_list *fl, const char *path,
 		    enum filter_verdict verdict, bool from0);
 
-/* The verdict of the first rule matching path (FILTER_NONE if none). */
+/* Add a protect rule (the caller's own; --filter does not take "P"). */
+int filter_add_protect(struct filter_list *fl, const char *pat);
+
+/* The verdict of the first rule matching path (FILTER_NONE if none), on
+ * the source side: protect rules are passed over. */
 enum filter_verdict filter_match(const struct filter_list *fl,
 				 const char *path, bool is_dir);
+
+/* The same for a destination entry that deletion would remove: protect
+ * rules count. */
+enum filter_verdict filter_match_dest(const struct filter_list *fl,
+				      const char *path, bool is_dir);
 
 /* rsync's wildmatch: does text match the whole pattern?  Exposed for the
  * unit tests. */

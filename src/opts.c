@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,6 +516,22 @@ static int sync_check(struct opts *o)
 	else if (o->update != UPDATE_ALL) {
 		log_usage_error("--update=WHEN cannot be used with --sync");
 		return -1;
+	}
+	/* rsync: backups made beside the files are not deleted by a later
+	 * run ("P *SUFFIX" after the user's rules), unless excluded files
+	 * are deleted too. */
+	if (so->backup && !so->backup_dir && so->del != DEL_NONE &&
+	    !so->delete_excluded) {
+		char pat[NAME_MAX + 2];
+		const char *sfx = so->suffix ? so->suffix : "~";
+
+		if ((size_t)snprintf(pat, sizeof(pat), "*%s", sfx) >=
+			    sizeof(pat) ||
+		    filter_add_protect(&so->filters, pat) < 0) {
+			log_error(errno ? errno : ENAMETOOLONG,
+				  "backup suffix %s", log_quote(sfx));
+			return -1;
+		}
 	}
 	o->recursive = true;
 	o->preserve = PRESERVE_MODE | PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS |

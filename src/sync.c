@@ -446,7 +446,14 @@ bool sync_included(const struct sync_state *st, const char *rel, bool is_dir)
 
 bool sync_protected(const struct sync_state *st, const char *rel, bool is_dir)
 {
-	return !st->o->delete_excluded && !sync_included(st, rel, is_dir);
+	enum filter_verdict v;
+
+	if (st->o->delete_excluded)
+		return false;
+	if (st->only && !files_from_has(st, rel))
+		return true;
+	v = filter_match_dest(&st->o->filters, rel, is_dir);
+	return v == FILTER_EXCLUDE || v == FILTER_PROTECT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -549,7 +556,7 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 	if (!st->o->dry_run) {
 		int err = 0;
 
-		if (st->o->backup && !is_dir)
+		if (!is_dir && sync_backs_up(st, name))
 			err = sync_backup(st, dfd, name, rel, true);
 		else if (unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0) < 0)
 			err = errno;
@@ -828,11 +835,24 @@ static int backup_parent(struct sync_state *st, int ddirfd, const char *rel)
 	return fd;
 }
 
+static const char *backup_suffix(const struct sync_state *st)
+{
+	return st->o->suffix ? st->o->suffix : st->o->backup_dir ? "" : "~";
+}
+
+bool sync_backs_up(const struct sync_state *st, const char *name)
+{
+	const char *sfx = backup_suffix(st);
+	size_t n = strlen(name), k = strlen(sfx);
+
+	return st->o->backup &&
+	       (st->o->backup_dir || n <= k || strcmp(name + n - k, sfx));
+}
+
 int sync_backup(struct sync_state *st, int ddirfd, const char *name,
 		const char *rel, bool move)
 {
-	const char *sfx = st->o->suffix ? st->o->suffix :
-			  st->o->backup_dir ? "" : "~";
+	const char *sfx = backup_suffix(st);
 	char bname[NAME_MAX + 1];
 	int bfd = backup_parent(st, ddirfd, rel);
 	int err = 0;

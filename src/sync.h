@@ -149,6 +149,12 @@ unsigned sync_scan_source(struct sync_state *st, int sfd, const char *rel,
  * filters and --files-from. */
 bool sync_included(const struct sync_state *st, const char *rel, bool is_dir);
 
+/* --backup and a file about to be deleted (or to make way for a
+ * directory): is it backed up?  Not a backup itself (its name ends with
+ * the suffix) without --backup-dir, as rsync: backups of backups are not
+ * made. */
+bool sync_backs_up(const struct sync_state *st, const char *name);
+
 /* --backup: keep the entry ddirfd/name (at rel) as its backup before it is
  * replaced (move false: a hard link, so the name never goes missing) or
  * deleted (move true).  Returns 0 or an errno, reported by the caller. */

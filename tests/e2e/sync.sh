@@ -416,7 +416,11 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$T/ldfs" &&
 fi
 
 # --backup (and --suffix, --backup-dir) keep what is replaced or deleted
-for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk"; do
+# A second run after more changes: rsync keeps the backups beside the
+# files from deletion (an implicit "P *SUFFIX" rule), except with
+# --delete-excluded, where it deletes them without backups of backups.
+for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk" \
+	    "--backup --delete-excluded" "--backup --suffix=.bak --delete-excluded"; do
 	fixture "$S"
 	rm -rf "$T/r" "$T/u" "$T/bk"
 	rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
@@ -432,6 +436,18 @@ for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk"; do
 	same_tree --mode --links "$T/r" "$T/u" || fail "$args: trees differ from rsync's"
 	if [ -d "$T/rbk" ]; then
 		same_tree --mode --links "$T/rbk" "$T/bk" || fail "$args: backup dir differs"
+	fi
+	printf 'ALPHA, again\n' >"$S/f"; rm "$S/m"
+	settimes "$S"
+	rm -rf "$T/ubk"; [ -d "$T/bk" ] && mv "$T/bk" "$T/ubk"
+	[ -d "$T/rbk" ] && mv "$T/rbk" "$T/bk"
+	rsync -aH --delete $args "$S/" "$T/r/"
+	rm -rf "$T/rbk"; [ -d "$T/bk" ] && mv "$T/bk" "$T/rbk"
+	[ -d "$T/ubk" ] && mv "$T/ubk" "$T/bk"
+	"$UCP" --sync --delete $args "$S" "$T/u" || fail "$args, again: exit $?"
+	same_tree --mode --links "$T/r" "$T/u" || fail "$args, again: trees differ from rsync's"
+	if [ -d "$T/rbk" ]; then
+		same_tree --mode --links "$T/rbk" "$T/bk" || fail "$args, again: backup dir differs"
 	fi
 done
 

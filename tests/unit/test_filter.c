@@ -80,6 +80,13 @@ int main(void)
 	filter_add(&fl, "!", FILTER_NONE);
 	ok(filter_match(&fl, "x.o", false) == FILTER_NONE, "'!' clears the rules");
 	ok(filter_add(&fl, "P foo", FILTER_NONE) < 0, "unsupported rule refused");
+	/* --backup's "P *~": the destination side only, after the rules. */
+	filter_add(&fl, "+ keep~", FILTER_NONE);
+	filter_add_protect(&fl, "*~");
+	ok(filter_match(&fl, "a~", false) == FILTER_NONE, "protect: not on the source side");
+	ok(filter_match_dest(&fl, "a~", false) == FILTER_PROTECT, "protect: destination side");
+	ok(filter_match_dest(&fl, "keep~", false) == FILTER_INCLUDE, "protect: after the rules");
+	ok(filter_match_dest(&fl, "a", false) == FILTER_NONE, "protect: its pattern only");
 	ok(filter_add(&fl, "- ", FILTER_NONE) < 0, "empty pattern refused");
 	filter_free(&fl);
 	return tap_done();
