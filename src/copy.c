@@ -152,6 +152,7 @@ struct dnode {
 	int ldfd;		/* the same directory under --link-dest, or -1 */
 	bool dry;		/* --dry-run: the destination does not exist */
 	bool sync_attrs;	/* existed: fix what differs when done */
+	struct statx_timestamp dmtime;	/* its mtime then */
 	struct nameset *seen;	/* --delete: the source's names */
 	struct stage *stage;	/* in a tree built under a temp name */
 	struct dhold *hold;	/* for hard links to its entries (hl_lock) */
@@ -762,12 +763,20 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 		unsigned diff;
 		int err = 0;
 
-		/* Entries made or deleted in it changed its times. */
-		if (statx(d->dfd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &now) < 0)
+		/* Entries made or deleted in it changed its times: then to
+		 * the nanosecond, whatever the window (as rsync). */
+		if (statx(d->dfd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &now) < 0) {
 			err = errno, what = "cannot stat %s";
-		else if ((diff = sync_diff(run->cfg.sync, &d->stx, &now)) != 0)
-			err = sync_fix_attrs(run->cfg.sync, d->dfd, ".", &d->stx,
-					     diff, &what);
+		} else {
+			diff = sync_diff(run->cfg.sync, &d->stx, &now);
+			if ((now.stx_mtime.tv_sec != d->dmtime.tv_sec ||
+			     now.stx_mtime.tv_nsec != d->dmtime.tv_nsec) &&
+			    sync_time_off(&d->stx, &now))
+				diff |= ITEM_TIME;
+			if (diff)
+				err = sync_fix_attrs(run->cfg.sync, d->dfd, ".",
+						     &d->stx, diff, &what);
+		}
 		if (err) {
 			log_error(err, what, log_quote(d->dpath));
 			atomic_fetch_add(&run->errors, 1);
@@ -3144,7 +3153,7 @@ static bool sync_check(struct worker *w, struct job *j)
 	const struct sync_opts *o = ss->o;
 	mode_t smode = j->stx.stx_mode;
 	bool dry = o->dry_run;
-	unsigned diff;
+	unsigned diff, fix;
 
 	if (j->dir->root && sync_root_unlisted(ss))
 		return true;	/* only a way to what is listed */
@@ -3252,9 +3261,7 @@ static bool sync_check(struct worker *w, struct job *j)
 	if (o->ignore_existing && !S_ISDIR(smode))
 		return false;
 	if (o->update && !S_ISDIR(smode) &&
-	    (j->dstx.stx_mtime.tv_sec > j->stx.stx_mtime.tv_sec ||
-	     (j->dstx.stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
-	      j->dstx.stx_mtime.tv_nsec > j->stx.stx_mtime.tv_nsec)))
+	    sync_dst_newer(ss, &j->stx, &j->dstx))
 		return false;	/* newer in DEST */
 	diff = sync_diff(ss, &j->stx, &j->dstx);
 	if ((smode & S_IFMT) != (j->dstx.stx_mode & S_IFMT)) {
@@ -3324,13 +3331,19 @@ static bool sync_check(struct worker *w, struct job *j)
 		  &j->dstx) == 0)
 		diff = sync_diff(ss, &j->stx, &j->dstx);
 	j->items = diff & ITEM_ATTRS;
-	if (!j->items)
+	fix = j->items;
+	/* rsync: a --checksum match gets the time to the nanosecond, and
+	 * says nothing of it when only a fraction of a second was off. */
+	if (o->checksum && S_ISREG(smode) && sync_time_off(&j->stx, &j->dstx))
+		fix |= ITEM_TIME;
+	if (!fix)
 		return false;
-	job_report(w, j, NULL);
+	if (j->items)
+		job_report(w, j, NULL);
 	if (!dry) {
 		const char *what = NULL;
 		int err = sync_fix_attrs(ss, j->dir->dfd, j->dname, &j->stx,
-					 j->items, &what);
+					 fix, &what);
 
 		if (err)
 			job_fail(w, j, err, true, what);
@@ -4070,6 +4083,7 @@ static int sync_dir_setup(struct copy_run *run, struct job *j, struct dnode *d)
 		/* Compare, fix only what differs, when it is done. */
 		d->meta = false;
 		d->sync_attrs = true;
+		d->dmtime = j->dstx.stx_mtime;
 		if (o->del == DEL_DURING && !(d->seen = nameset_new()))
 			return -1;
 	}

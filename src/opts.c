@@ -321,13 +321,14 @@ static int parse_size(const char *arg, uint64_t *out)
 	return 0;
 }
 
-static int parse_long(const char *arg, long *out)
+static int parse_long(const char *arg, long *out, bool negative_too)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtol(arg, &end, 10);
-	return end == arg || *end || errno || *out < 0 ? -1 : 0;
+	return end == arg || *end || errno || (*out < 0 && !negative_too) ?
+	       -1 : 0;
 }
 
 static const struct opt_def *find_short(int c)
@@ -464,8 +465,10 @@ static int parse_sync(struct opts *o, const struct opt_def *d,
 		break;
 	case OPT_MAX_DELETE:
 	case OPT_MODIFY_WINDOW:
+		/* A negative window compares nanoseconds too (rsync). */
 		if (parse_long(arg, d->id == OPT_MAX_DELETE ? &so->max_delete :
-							      &so->modify_window) < 0) {
+							      &so->modify_window,
+			       d->id == OPT_MODIFY_WINDOW) < 0) {
 			log_usage_error("invalid --%s value %s", d->longname,
 					log_quote(arg));
 			return -1;

@@ -137,14 +137,51 @@ void sync_state_fini(struct sync_state *st)
 /* ------------------------------------------------------------------ */
 /* the quick check */
 
+/*
+ * rsync's comparison of modification times: -1, 0, 1 as a's is older
+ * than, the same as, or newer than b's.  Whole seconds by default (a
+ * destination that keeps no nanoseconds stays unchanged run after run);
+ * --modify-window=N: N seconds either way are the same; a negative N:
+ * to the nanosecond.  exact: to the nanosecond whatever the window (rsync
+ * sets times so after a transfer or a --checksum match).
+ */
+static int cmp_mtime(const struct sync_state *st, const struct statx *a,
+		     const struct statx *b, bool exact)
+{
+	int64_t d = a->stx_mtime.tv_sec - b->stx_mtime.tv_sec;
+	long w = exact ? -1 : st->o->modify_window;
+
+	if (w < 0 && !d)
+		return (a->stx_mtime.tv_nsec > b->stx_mtime.tv_nsec) -
+		       (a->stx_mtime.tv_nsec < b->stx_mtime.tv_nsec);
+	if (w < 0)
+		w = 0;
+	return d > w ? 1 : -d > w ? -1 : 0;
+}
+
 static bool same_mtime(const struct sync_state *st, const struct statx *a,
 		       const struct statx *b)
 {
-	int64_t d = a->stx_mtime.tv_sec - b->stx_mtime.tv_sec;
+	return !cmp_mtime(st, a, b, false);
+}
 
-	if (st->o->modify_window)
-		return d <= st->o->modify_window && -d <= st->o->modify_window;
-	return !d && a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec;
+bool sync_dst_newer(const struct sync_state *st, const struct statx *src,
+		    const struct statx *dst)
+{
+	/* rsync skips when src's seconds - dst's < the window: with 1, a
+	 * DEST file of the same second counts as newer.  (With a negative
+	 * window rsync still compares seconds, off by one: ucp compares
+	 * nanoseconds, as the window asks.) */
+	if (st->o->modify_window < 0)
+		return cmp_mtime(st, dst, src, true) > 0;
+	return dst->stx_mtime.tv_sec >
+	       src->stx_mtime.tv_sec - st->o->modify_window;
+}
+
+bool sync_time_off(const struct statx *src, const struct statx *dst)
+{
+	return src->stx_mtime.tv_sec != dst->stx_mtime.tv_sec ||
+	       src->stx_mtime.tv_nsec != dst->stx_mtime.tv_nsec;
 }
 
 unsigned sync_diff(const struct sync_state *st, const struct statx *src,

@@ -85,8 +85,9 @@ void sync_state_init(struct sync_state *st, const struct sync_opts *o,
 void sync_state_fini(struct sync_state *st);
 
 /* Compare src and dst (of the same type).  Returns ITEM_* bits of what
- * differs in data (SIZE, TIME as the quick check sees them) and in the
- * attributes sync keeps (PERMS, OWNER, GROUP, and TIME for non-files). */
+ * differs in data (SIZE, TIME as the quick check sees them: in whole
+ * seconds unless --modify-window says otherwise) and in the attributes
+ * sync keeps (PERMS, OWNER, GROUP, and TIME for non-files). */
 unsigned sync_diff(const struct sync_state *st, const struct statx *src,
 		   const struct statx *dst);
 
@@ -148,6 +149,14 @@ unsigned sync_scan_source(struct sync_state *st, int sfd, const char *rel,
 /* The source entry at rel (of type is_dir) is part of the transfer:
  * filters and --files-from. */
 bool sync_included(const struct sync_state *st, const char *rel, bool is_dir);
+
+/* -u: is DEST's file newer than SRC's (rsync's rule, under
+ * --modify-window)? */
+bool sync_dst_newer(const struct sync_state *st, const struct statx *src,
+		    const struct statx *dst);
+
+/* Do the modification times differ at all (to the nanosecond)? */
+bool sync_time_off(const struct statx *src, const struct statx *dst);
 
 /* --backup and a file about to be deleted (or to make way for a
  * directory): is it backed up?  Not a backup itself (its name ends with

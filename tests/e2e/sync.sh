@@ -470,8 +470,11 @@ diff <(sort -u "$T/r.out") <(sort -u "$T/u.out") ||
 same_tree --mode --links "$T/r" "$T/u" || fail "--backup, deleted directory: trees differ"
 
 # size and time options against rsync
-for args in --size-only --ignore-times --checksum --existing --ignore-existing \
-	    --update "--max-size=100K" "--min-size=5" "--modify-window=2"; do
+# (Times that differ by less than a second in DEST: the same to rsync
+# unless --modify-window is negative.)
+for args in "" --size-only --ignore-times --checksum --existing --ignore-existing \
+	    --update "--max-size=100K" "--min-size=5" "--modify-window=2" \
+	    "--modify-window=-1" "--update --modify-window=1"; do
 	fixture "$S"
 	rm -rf "$T/r" "$T/u"
 	rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
@@ -482,12 +485,28 @@ for args in --size-only --ignore-times --checksum --existing --ignore-existing \
 	touch -d '2021-03-04 05:06:08' "$S/samesize"
 	printf 'newer in dst\n' >"$T/r/m"; printf 'newer in dst\n' >"$T/u/m"
 	touch -d '2030-01-01' "$T/r/m" "$T/u/m"
+	touch -d '2021-03-04 05:06:07.5' "$T/r/same/k" "$T/u/same/k" "$T/r/d" "$T/u/d"
+	printf 'KEEP\n' >"$T/r/empty"; printf 'KEEP\n' >"$T/u/empty"
+	touch -d '2021-03-04 05:06:07.9' "$T/r/empty" "$T/u/empty"
 	items "$T/ra" rsync -aHi $args "$S/" "$T/r/"
 	items "$T/ua" "$UCP" --sync --itemize-changes $args "$S" "$T/u"
 	cmp_rc "$T/ra" "$T/ua" "$args"
 	cmp_items "$T/ra" "$T/ua" "$args"
 	same_tree --mode --times --links "$T/r" "$T/u" || fail "$args: trees differ from rsync's"
 done
+
+# -u with a negative --modify-window: DEST's file newer by a fraction of a
+# second is kept, an older one replaced (rsync compares whole seconds
+# there, off by one: man STANDARDS).
+rm -rf "$T/nw" && mkdir -p "$T/nw/s" && printf 'new\n' >"$T/nw/s/newer" && printf 'new\n' >"$T/nw/s/older"
+touch -d '2021-03-04 05:06:07.5' "$T/nw/s/newer" "$T/nw/s/older"
+"$UCP" --sync "$T/nw/s" "$T/nw/d" || fail "-u window: first run"
+printf 'dst\n' >"$T/nw/d/newer"; printf 'dst\n' >"$T/nw/d/older"
+touch -d '2021-03-04 05:06:07.6' "$T/nw/d/newer"
+touch -d '2021-03-04 05:06:07.4' "$T/nw/d/older"
+"$UCP" --sync -u --modify-window=-1 "$T/nw/s" "$T/nw/d" || fail "-u window: exit $?"
+[ "$(cat "$T/nw/d/newer")" = dst ] || fail "-u --modify-window=-1 replaced a newer file"
+[ "$(cat "$T/nw/d/older")" = new ] || fail "-u --modify-window=-1 kept an older file"
 
 # --files-from (and --from0)
 fixture "$S"
