@@ -781,9 +781,12 @@ unsigned sync_delete_pass(struct sync_state *st, int sfd, int dfd,
 		struct stat sst;
 
 		fails += sync_delete_extras(st, seen, dfd, rel, ddisp);
-		/* Deleting changed the directory's times: put back the
-		 * source's, as the copy did. */
-		if (atomic_load(&st->deleted) != before && !st->o->dry_run &&
+		/* Deleting changed the directory's times.  Before the copy,
+		 * the copy finds them changed, says so (".d..t") and sets the
+		 * source's, as rsync --delete-before; after it, they are put
+		 * back here. */
+		if (st->o->del == DEL_AFTER &&
+		    atomic_load(&st->deleted) != before && !st->o->dry_run &&
 		    fstat(sfd, &sst) == 0) {
 			struct timespec ts[2] = { sst.st_atim, sst.st_mtim };
 

@@ -320,13 +320,21 @@ for args in "" "--exclude=/backup" "--delete"; do
 	rm -rf "$T/in.backup"
 done
 
-# --delete-before and --delete-after give the same tree as during
+# --delete-before and --delete-after give the same tree as during, and
+# the same itemized lines as rsync (before: the directories that deletions
+# changed are listed with their times, then fixed)
 for when in --delete-before --delete-after --delete-during; do
 	fixture "$S"
-	rm -rf "$T/u"
-	"$UCP" --sync "$S" "$T/u"
+	rm -rf "$T/u" "$T/r"
+	"$UCP" --sync "$S" "$T/u"; rsync -aH "$S/" "$T/r/"
 	mutate "$S"
-	"$UCP" --sync $when "$S" "$T/u" || fail "$when: exit $?"
+	for x in "$T/u" "$T/r"; do
+		: >"$x/extra"; : >"$x/d/extra"
+		touch -d '2021-03-04 05:06:07.123456789' "$x" "$x/d"
+	done
+	items "$T/ra" rsync -aHi $when "$S/" "$T/r/"
+	items "$T/ua" "$UCP" --sync --itemize-changes $when "$S" "$T/u"
+	cmp_items "$T/ra" "$T/ua" "$when"
 	same_tree --mode --times --links "$S" "$T/u" || fail "$when: not a mirror"
 done
 
