@@ -3147,6 +3147,31 @@ static bool same_inode(const struct statx *a, const struct statx *b)
  * destination was looked at (j->dst_exists, j->dstx): skip it, fix only
  * its attributes, or go on to (re)create it (true).  Sets j->items.
  */
+/* --dry-run: would rmdir(dfd/name) fail?  0, or the errno it would
+ * give (ENOTEMPTY for a directory with entries). */
+static int dir_in_way(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					   O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	int err = 0;
+
+	if (!dir) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	while (!err && (errno = 0, de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			err = ENOTEMPTY;
+	if (!err && errno)
+		err = errno;
+	closedir(dir);
+	return err;
+}
+
 static bool sync_check(struct worker *w, struct job *j)
 {
 	struct sync_state *ss = w->run->cfg.sync;
@@ -3195,9 +3220,12 @@ static bool sync_check(struct worker *w, struct job *j)
 				return false;
 			}
 		} else if (o->del == DEL_NONE) {
-			if (!dry && unlinkat(j->dir->dfd, j->dname,
-					     AT_REMOVEDIR) < 0) {
-				job_fail(w, j, errno, true,
+			int err = dry ? dir_in_way(j->dir->dfd, j->dname) :
+				  unlinkat(j->dir->dfd, j->dname,
+					   AT_REMOVEDIR) < 0 ? errno : 0;
+
+			if (err) {
+				job_fail(w, j, err, true,
 					 "cannot delete non-empty directory: %s");
 				return false;
 			}

@@ -133,6 +133,21 @@ cmp_items "$T/u2" "$T/ud" "--dry-run against the real run"
 same_tree --mode --times --owner --links "$T/r" "$T/u" || fail "update: trees differ from rsync's"
 same_tree --mode --times --owner --links "$S" "$T/u" || fail "update: not a mirror"
 
+# A directory in DEST where SRC has a symlink, without --delete: only an
+# empty one makes way.  The dry run says what the real run does (rsync's
+# says so too): the same lines, the same error, exit 23.
+rm -rf "$T/dw" && mkdir -p "$T/dw/s" "$T/dw/d/full" "$T/dw/d/empty"
+ln -s nowhere "$T/dw/s/full"; ln -s nowhere "$T/dw/s/empty"
+: >"$T/dw/d/full/f"
+before=$(snapshot "$T/dw/d")
+"$UCP" --sync --itemize-changes --dry-run "$T/dw/s" "$T/dw/d" >"$T/dw/n.out" 2>"$T/dw/n.err"; nrc=$?
+[ "$before" = "$(snapshot "$T/dw/d")" ] || fail "type clash: --dry-run changed the destination"
+"$UCP" --sync --itemize-changes "$T/dw/s" "$T/dw/d" >"$T/dw/r.out" 2>"$T/dw/r.err"; rrc=$?
+[ $nrc = 23 ] && [ $rrc = 23 ] || fail "type clash: exit $nrc dry, $rrc real, want 23"
+cmp -s "$T/dw/n.out" "$T/dw/r.out" || fail "type clash: the dry run's lines differ: $(cat "$T/dw/n.out")"
+cmp -s "$T/dw/n.err" "$T/dw/r.err" || fail "type clash: the dry run's errors differ: $(cat "$T/dw/n.err")"
+[ -L "$T/dw/d/empty" ] && [ -f "$T/dw/d/full/f" ] || fail "type clash: wrong entries replaced"
+
 # hard links: a new link to an unchanged file joins it; a changed linked
 # file stays linked (which name is copied first may differ from rsync's
 # choice, so only the trees are compared)
