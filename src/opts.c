@@ -505,6 +505,17 @@ static int sync_check(struct opts *o)
 				"a partial list cannot say what is extraneous");
 		return -1;
 	}
+	/* rsync's refusals: a backup named as the file, or elsewhere. */
+	if (so->suffix && strchr(so->suffix, '/')) {
+		log_usage_error("--suffix cannot contain slashes: %s",
+				so->suffix);
+		return -1;
+	}
+	if (so->suffix && !*so->suffix && !so->backup_dir) {
+		log_usage_error("--suffix cannot be empty without a "
+				"--backup-dir");
+		return -1;
+	}
 	if (so->inplace && so->backup) {
 		log_usage_error("--inplace cannot be combined with --backup");
 		return -1;

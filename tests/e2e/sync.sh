@@ -604,6 +604,17 @@ cmp_items "$T/rs" "$T/us" "--stats"
 "$UCP" --delete a b 2>/dev/null; [ $? = 1 ] || fail "--delete without --sync: not a usage error"
 "$UCP" --sync -n a b 2>"$T/err"; [ $? = 1 ] || fail "--sync -n: not a usage error"
 grep -q "cannot be used with --sync" "$T/err" || fail "--sync -n: message: $(cat "$T/err")"
+# A backup named as its file would leave the old data at a temp name that
+# the next run sweeps; one with a '/' cannot be made: refused, as rsync
+# refuses them (and nothing is copied).
+rm -rf "$T/u"; mkdir "$T/u"; printf 'old\n' >"$T/u/f"
+for args in "--backup --suffix=" "--suffix=" "--backup --suffix=a/b"; do
+	rsync -a $args "$S/" "$T/u/" 2>/dev/null; rrc=$?
+	"$UCP" --sync $args "$S" "$T/u" 2>"$T/err"; rc=$?
+	[ $rc = 1 ] && [ $rrc = 1 ] || fail "$args: exit $rc (rsync $rrc), want 1"
+	grep -q "^ucp: --suffix cannot" "$T/err" || fail "$args: message: $(cat "$T/err")"
+	[ "$(ls -A "$T/u")" = f ] && [ "$(cat "$T/u/f")" = old ] || fail "$args: DEST changed"
+done
 "$UCP" --sync "$T/nonexistent" "$T/u" 2>/dev/null; rc=$?
 [ $rc = 23 ] || fail "missing source: exit $rc, want 23"
 
