@@ -138,13 +138,13 @@ static int add_pattern(struct filter_list *fl, const char *pat, size_t len,
 		pat++;
 		len--;
 	}
-	if (len >= 4 && !strncmp(pat + len - 4, "/***", 4)) {
-		r.self_too = true;
-		len -= 1;	/* keep the trailing two stars */
-	} else if (len > 1 && pat[len - 1] == '/') {
+	if (len > 1 && pat[len - 1] == '/') {
 		r.dir_only = true;
 		len--;
 	}
+	/* rsync: a pattern ending in "***" is also matched against a
+	 * directory's path and a '/' ("dir/ ***", no space, names dir). */
+	r.self_too = len >= 3 && !strncmp(pat + len - 3, "***", 3);
 	if (!len) {
 		errno = EINVAL;
 		return -1;
@@ -270,6 +270,22 @@ static const char *last_components(const char *path, unsigned n)
 	return s;
 }
 
+/* path with a '/' before it (lead) or after it, in buf when it fits,
+ * else malloc'd (NULL when that fails; the caller frees what is not
+ * buf). */
+static char *slashed(char *buf, size_t size, const char *path, bool lead)
+{
+	size_t n = strlen(path);
+	char *t = n + 2 <= size ? buf : malloc(n + 2);
+
+	if (!t)
+		return NULL;
+	memcpy(t + lead, path, n);
+	t[lead ? 0 : n] = '/';
+	t[n + 1] = 0;
+	return t;
+}
+
 static bool rule_matches(const struct filter_rule *r, const char *path)
 {
 	if (!r->anchored && !r->slashes && !r->wild2) {
@@ -282,15 +298,9 @@ static bool rule_matches(const struct filter_rule *r, const char *path)
 	if (r->wild2_prefix) {
 		/* rsync matches an unanchored leading "**" against "/" and
 		 * the path: "**" followed by "/c" names a top-level c too. */
-		char buf[4096], *t = buf;
-		size_t n = strlen(path);
-		bool m;
+		char buf[4096], *t = slashed(buf, sizeof(buf), path, true);
+		bool m = t ? filter_wildmatch(r->pat, t) : false;
 
-		if (n + 2 > sizeof(buf) && !(t = malloc(n + 2)))
-			return filter_wildmatch(r->pat, path);
-		t[0] = '/';
-		memcpy(t + 1, path, n + 1);
-		m = filter_wildmatch(r->pat, t);
 		if (t != buf)
 			free(t);
 		return m;
@@ -322,21 +332,13 @@ static enum filter_verdict match(const struct filter_list *fl,
 		if (rule_matches(r, path))
 			return r->verdict;
 		if (r->self_too && is_dir) {
-			/* "dir/ ***" also names dir itself: match without
-			 * the trailing "/ **". */
-			struct filter_rule self = *r;
-			size_t len = strlen(r->pat) - 3;
-			char buf[4096];
+			char buf[4096], *t = slashed(buf, sizeof(buf), path,
+						     false);
+			bool m = t ? rule_matches(r, t) : false;
 
-			if (len >= sizeof(buf))
-				continue;
-			memcpy(buf, r->pat, len);
-			buf[len] = 0;
-			self.pat = buf;
-			self.slashes--;
-			self.wild2 = strstr(buf, "**") != NULL;
-			self.wild2_prefix = !strncmp(buf, "**", 2);
-			if (rule_matches(&self, path))
+			if (t != buf)
+				free(t);
+			if (m)
 				return r->verdict;
 		}
 	}

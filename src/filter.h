@@ -39,7 +39,8 @@ struct filter_rule {
 	bool wild;		/* has *, ?, [ or \ */
 	bool wild2;		/* has "**" */
 	bool wild2_prefix;	/* starts with "**" */
-	bool self_too;		/* "dir/ ***": the directory itself as well */
+	bool self_too;		/* ends in "***": a directory's path and '/'
+				   too ("dir/ ***", no space: dir itself) */
 	unsigned slashes;	/* '/' inside pat */
 };
 

@@ -194,6 +194,8 @@ done <<'EOF'
 --exclude='d/**/c'
 --exclude=cache
 --exclude='/d/cache/***'
+--exclude='d/****'
+--exclude='d/*/***'
 --exclude='[a-c].*'
 --exclude='?'
 --exclude='**/sub'

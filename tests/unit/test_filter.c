@@ -49,6 +49,10 @@ int main(void)
 		{ "- d/***", "d", true, true },	/* itself ... */
 		{ "- d/***", "d/x/y", false, true },	/* ... and below */
 		{ "- d/***", "dd", true, false },
+		{ "- d/****", "d", true, true },	/* any "***" end */
+		{ "- d/*/***", "d", true, false },
+		{ "- d/*/***", "d/x", true, true },
+		{ "- d/***", "d", false, false },	/* a file d: not */
 		{ "- [a-c]x", "bx", false, true },
 		{ "- [!a-c]x", "bx", false, false },
 		{ "- [^a-c]x", "dx", false, true },
