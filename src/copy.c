@@ -3147,6 +3147,30 @@ static bool same_inode(const struct statx *a, const struct statx *b)
  * destination was looked at (j->dst_exists, j->dstx): skip it, fix only
  * its attributes, or go on to (re)create it (true).  Sets j->items.
  */
+/* --link-dest for an entry DEST does not have (or has as another type):
+ * true when the earlier snapshot has it the same, to be linked; else
+ * j->items says what is new against what the snapshot has (rsync's -i). */
+static bool sync_ld_new(struct sync_state *ss, struct job *j)
+{
+	unsigned items;
+
+	if (j->dir->ldfd < 0)
+		return false;
+	switch (sync_ld_compare(ss, j->dir->ldfd, j->name, &j->stx,
+				j->dir->sfd, j->name, &items, NULL)) {
+	case LD_SAME:
+		j->ld_link = true;
+		j->items = 0;
+		return true;
+	case LD_DIFF:
+		j->items = items;
+		break;
+	case LD_NONE:
+		break;
+	}
+	return false;
+}
+
 /* --dry-run: would rmdir(dfd/name) fail?  0, or the errno it would
  * give (ENOTEMPTY for a directory with entries). */
 static int dir_in_way(int dfd, const char *name)
@@ -3261,25 +3285,8 @@ static bool sync_check(struct worker *w, struct job *j)
 		if (o->existing)
 			return false;
 		j->items = ITEM_NEW | (S_ISREG(smode) ? ITEM_XFER : ITEM_LOCAL);
-		/* What --link-dest has under the name: linked when it is the
-		 * same, else what is new is said against it (rsync's -i). */
-		if (j->dir->ldfd >= 0) {
-			unsigned items;
-
-			switch (sync_ld_compare(ss, j->dir->ldfd, j->name,
-						&j->stx, j->dir->sfd, j->name,
-						&items, NULL)) {
-			case LD_SAME:
-				j->ld_link = true;
-				j->items = 0;
-				return !dry;
-			case LD_DIFF:
-				j->items = items;
-				break;
-			case LD_NONE:
-				break;
-			}
-		}
+		if (sync_ld_new(ss, j))
+			return !dry;
 		if (dry) {
 			job_report(w, j, NULL);
 			return S_ISDIR(smode);
@@ -3294,6 +3301,9 @@ static bool sync_check(struct worker *w, struct job *j)
 	diff = sync_diff(ss, &j->stx, &j->dstx);
 	if ((smode & S_IFMT) != (j->dstx.stx_mode & S_IFMT)) {
 		j->items = ITEM_NEW | (S_ISREG(smode) ? ITEM_XFER : ITEM_LOCAL);
+		/* A file only: rsync makes other types anew here. */
+		if (S_ISREG(smode) && sync_ld_new(ss, j))
+			return !dry;	/* replaced by the link */
 		goto replace;
 	}
 	switch (smode & S_IFMT) {

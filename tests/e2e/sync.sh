@@ -424,6 +424,17 @@ for n in 3 4; do
 	[ ! -s "$T/uk$n" ] || fail "--link-dest: settled DEST itemized: $(cat "$T/uk$n")"
 	cp -a "$S" "$S.q" && rm -rf "$S" && mv "$S.q" "$S"	# other inodes
 done
+# DEST has another type where the snapshot has the same file: the file is
+# linked in its place, as rsync (a symlink is made anew, as rsync).
+rm -rf "$T/b/w" "$T/b/rw"; mkdir -p "$T/b/w" "$T/b/rw"
+for x in w rw; do ln -s elsewhere "$T/b/$x/f"; printf 'file\n' >"$T/b/$x/ln"; done
+items "$T/rw" rsync -aHi --link-dest=../1 "$S/" "$T/b/rw/"
+items "$T/uw" "$UCP" --sync --itemize-changes --link-dest=../1 "$S" "$T/b/w"
+cmp_items "$T/rw" "$T/uw" "--link-dest over another type"
+diff <(links "$T/b/rw") <(links "$T/b/w") ||
+	fail "--link-dest over another type: links differ from rsync's"
+[ "$(stat -c %i "$T/b/1/f")" = "$(stat -c %i "$T/b/w/f")" ] ||
+	fail "--link-dest over another type: the file was not linked"
 # A --link-dest on another filesystem cannot be linked to: each entry it
 # has the same is copied instead (rsync's fallback), and nothing fails.
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/ldfs" &&
