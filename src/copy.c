@@ -1704,9 +1704,31 @@ static void hl_release(struct copy_run *run, struct job *j)
 	pthread_mutex_unlock(&run->hl_lock);
 }
 
+/* Is j's destination entry the group's file already?  (Linked again,
+ * the temp name would stay: rename(2) does nothing between two links of
+ * one file.) */
+static bool hl_is_target(const struct job *j)
+{
+	struct stat st;
+
+	return j->dst_exists &&
+	       fstatat(j->hl->dh->fd, j->hl->name, &st,
+		       AT_SYMLINK_NOFOLLOW) == 0 &&
+	       st.st_ino == j->dstx.stx_ino &&
+	       major(st.st_dev) == j->dstx.stx_dev_major &&
+	       minor(st.st_dev) == j->dstx.stx_dev_minor;
+}
+
 static void hl_link(struct worker *w, struct job *j)
 {
-	struct req *r = req_get(w, j, OP_LINKAT);
+	struct req *r;
+
+	if (hl_is_target(j)) {
+		j->items = 0;
+		job_close(w, j);
+		return;
+	}
+	r = req_get(w, j, OP_LINKAT);
 
 	j->state = J_HLINK;
 	j->linked = true;
@@ -1788,8 +1810,18 @@ static void space_defer(struct worker *w, struct job *j);
 /* Decide, for a regular file with more than one link, whether to copy it
  * or link it to an earlier copy.  Returns true when the job goes on to
  * copy the data. */
+static void hl_park(struct worker *w, struct job *j)
+{
+	j->state = J_HLWAIT;
+	j->next = w->hlwait;
+	w->hlwait = j;
+}
+
 static bool hl_start(struct worker *w, struct job *j)
 {
+	if (j->hl_first)
+		return true;	/* its group's first already (a --link-dest
+				   link that fell back to a copy) */
 	switch (hl_claim(w->run, j)) {
 	case HL_FIRST:
 	case HL_COPY:
@@ -1798,9 +1830,37 @@ static bool hl_start(struct worker *w, struct job *j)
 		hl_link(w, j);
 		return false;
 	case HL_WAIT:
-		j->state = J_HLWAIT;
-		j->next = w->hlwait;
-		w->hlwait = j;
+		hl_park(w, j);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The same for a file --link-dest has the same: true when the job goes on
+ * to link the snapshot's file (the group's first, or a group that is the
+ * snapshot's file already); else it joins the group's file (a copy made
+ * for a name the snapshot lacks) or waits for it.
+ */
+static bool ld_hl_start(struct worker *w, struct job *j)
+{
+	struct stat a, b;
+
+	switch (hl_claim(w->run, j)) {
+	case HL_FIRST:
+	case HL_COPY:
+		return true;
+	case HL_LINK:
+		if (fstatat(j->hl->dh->fd, j->hl->name, &a,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstatat(j->dir->ldfd, j->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return true;
+		j->ld_link = false;
+		hl_link(w, j);
+		return false;
+	case HL_WAIT:
+		hl_park(w, j);	/* ld_link kept: resumed here */
 		return false;
 	}
 	return true;
@@ -1822,6 +1882,9 @@ static void resume_hl_waiters(struct worker *w)
 		if (j->hl_relink) {
 			if (!sync_hl_unchanged(w, j))
 				job_close(w, j);
+		} else if (j->ld_link) {
+			if (ld_hl_start(w, j))
+				ld_link(w, j);
 		} else if (hl_start(w, j)) {
 			if (S_ISREG(j->stx.stx_mode))
 				file_create_tmp(w, j);
@@ -3095,8 +3158,6 @@ static void open_source(struct worker *w, struct job *j, int extra);
  */
 static bool sync_hl_unchanged(struct worker *w, struct job *j)
 {
-	struct stat st;
-
 	switch (hl_claim(w->run, j)) {
 	case HL_FIRST:
 		hl_published(w->run, j);
@@ -3108,10 +3169,7 @@ static bool sync_hl_unchanged(struct worker *w, struct job *j)
 		w->hlwait = j;
 		return true;
 	case HL_LINK:
-		if (fstatat(j->hl->dh->fd, j->hl->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_ino == j->dstx.stx_ino &&
-		    major(st.st_dev) == j->dstx.stx_dev_major &&
-		    minor(st.st_dev) == j->dstx.stx_dev_minor) {
+		if (hl_is_target(j)) {
 			hl_release(w->run, j);
 			return false;
 		}
@@ -4282,6 +4340,10 @@ static void stat_source(struct worker *w, struct job *j)
 static void create_entry(struct worker *w, struct job *j)
 {
 	if (j->ld_link) {
+		/* A file with other links: the group stays one file (rsync
+		 * -H --link-dest). */
+		if (hl_member(w->run, j) && !j->hl && !ld_hl_start(w, j))
+			return;	/* linked to the group, or waits */
 		ld_link(w, j);
 		return;
 	}

@@ -435,6 +435,20 @@ diff <(links "$T/b/rw") <(links "$T/b/w") ||
 	fail "--link-dest over another type: links differ from rsync's"
 [ "$(stat -c %i "$T/b/1/f")" = "$(stat -c %i "$T/b/w/f")" ] ||
 	fail "--link-dest over another type: the file was not linked"
+# A hard-linked pair of which the snapshot has one name: one file in the
+# new DEST, linked into the snapshot (rsync -H: the other name joins it).
+rm -rf "$T/b/p" "$T/b/up" "$T/b/rp"; cp -a "$T/b/1" "$T/b/p"; rm "$T/b/p/hl"
+items "$T/rp" rsync -aHi --link-dest=../p "$S/" "$T/b/rp/"
+items "$T/up" "$UCP" --sync --itemize-changes --link-dest=../p "$S" "$T/b/up"
+cmp_items "$T/rp" "$T/up" "--link-dest, half a pair"
+i=$(stat -c %i "$T/b/p/lk")
+[ "$(stat -c %i "$T/b/up/lk")" = "$i" ] && [ "$(stat -c %i "$T/b/up/hl")" = "$i" ] ||
+	fail "--link-dest, half a pair: not one file linked into the snapshot"
+# A DEST that holds the pair as one file already keeps it (no temp left).
+"$UCP" --sync --itemize-changes --link-dest=../1 "$S" "$T/b/up" >"$T/up2" ||
+	fail "--link-dest, the pair again: exit $?"
+[ ! -s "$T/up2" ] || fail "--link-dest, the pair again: itemized $(cat "$T/up2")"
+same_tree --mode --times --links "$S" "$T/b/up" || fail "--link-dest, the pair again: not a mirror"
 # A --link-dest on another filesystem cannot be linked to: each entry it
 # has the same is copied instead (rsync's fallback), and nothing fails.
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/ldfs" &&
