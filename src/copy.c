@@ -1807,9 +1807,7 @@ static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 static void file_create_tmp(struct worker *w, struct job *j);
 static void space_defer(struct worker *w, struct job *j);
 
-/* Decide, for a regular file with more than one link, whether to copy it
- * or link it to an earlier copy.  Returns true when the job goes on to
- * copy the data. */
+/* A job waits for its group's first copy (resume_hl_waiters). */
 static void hl_park(struct worker *w, struct job *j)
 {
 	j->state = J_HLWAIT;
@@ -1817,6 +1815,9 @@ static void hl_park(struct worker *w, struct job *j)
 	w->hlwait = j;
 }
 
+/* Decide, for a regular file with more than one link, whether to copy it
+ * or link it to an earlier copy.  Returns true when the job goes on to
+ * copy the data. */
 static bool hl_start(struct worker *w, struct job *j)
 {
 	if (j->hl_first)
@@ -3200,11 +3201,6 @@ static bool same_inode(const struct statx *a, const struct statx *b)
 	       a->stx_dev_minor == b->stx_dev_minor;
 }
 
-/*
- * --sync's decision for an entry whose source is known (j->stx) and whose
- * destination was looked at (j->dst_exists, j->dstx): skip it, fix only
- * its attributes, or go on to (re)create it (true).  Sets j->items.
- */
 /* --link-dest for an entry DEST does not have (or has as another type):
  * true when the earlier snapshot has it the same, to be linked; else
  * j->items says what is new against what the snapshot has (rsync's -i). */
@@ -3254,6 +3250,11 @@ static int dir_in_way(int dfd, const char *name)
 	return err;
 }
 
+/*
+ * --sync's decision for an entry whose source is known (j->stx) and whose
+ * destination was looked at (j->dst_exists, j->dstx): skip it, fix only
+ * its attributes, or go on to (re)create it (true).  Sets j->items.
+ */
 static bool sync_check(struct worker *w, struct job *j)
 {
 	struct sync_state *ss = w->run->cfg.sync;
@@ -3287,12 +3288,10 @@ static bool sync_check(struct worker *w, struct job *j)
 			char *rel2 = job_rel(j);
 			int err = 0;
 
-			if (dry)
-				;
-			else if (!sync_backs_up(ss, j->dname))
+			if (!dry && !sync_backs_up(ss, j->dname))
 				err = unlinkat(j->dir->dfd, j->dname, 0) < 0 ?
 				      errno : 0;
-			else
+			else if (!dry)
 				err = rel2 ? sync_backup(ss, j->dir->dfd,
 							 j->dname, rel2, true) :
 					     ENOMEM;

@@ -142,8 +142,7 @@ void sync_state_fini(struct sync_state *st)
  * than, the same as, or newer than b's.  Whole seconds by default (a
  * destination that keeps no nanoseconds stays unchanged run after run);
  * --modify-window=N: N seconds either way are the same; a negative N:
- * to the nanosecond.  exact: to the nanosecond whatever the window (rsync
- * sets times so after a transfer or a --checksum match).
+ * to the nanosecond.  exact: to the nanosecond whatever the window.
  */
 static int cmp_mtime(const struct sync_state *st, const struct statx *a,
 		     const struct statx *b, bool exact)
