@@ -244,7 +244,7 @@ struct job {
 	bool no_stage;		/* create it the usual way after all */
 	struct stage *stage;	/* a root directory made under a temp name */
 	bool published;		/* ... and it was renamed into place */
-	bool hl_relink;		/* --sync: unchanged, waits to be relinked */
+	bool hl_relink;		/* --sync: unchanged, relinked to its group */
 	bool ld_link;		/* --link-dest: linked to the earlier copy */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
@@ -1491,7 +1491,8 @@ static void entry_created(struct worker *w, struct job *j)
 			free(d);
 		}
 	}
-	if (j->dst_exists && run->cfg.sync && run->cfg.sync->o->backup) {
+	if (j->dst_exists && run->cfg.sync && run->cfg.sync->o->backup &&
+	    !j->hl_relink) {
 		char *rel = job_rel(j);
 		int err = rel ? sync_backup(run->cfg.sync, j->dir->dfd, j->dname,
 					    rel, false) : ENOMEM;
@@ -3159,15 +3160,13 @@ static void open_source(struct worker *w, struct job *j, int extra);
  */
 static bool sync_hl_unchanged(struct worker *w, struct job *j)
 {
+	j->hl_relink = true;	/* its data stays: no backup of it */
 	switch (hl_claim(w->run, j)) {
 	case HL_FIRST:
 		hl_published(w->run, j);
 		return false;
 	case HL_WAIT:
-		j->hl_relink = true;
-		j->state = J_HLWAIT;
-		j->next = w->hlwait;
-		w->hlwait = j;
+		hl_park(w, j);
 		return true;
 	case HL_LINK:
 		if (hl_is_target(j)) {

@@ -501,6 +501,17 @@ for args in "--backup" "--backup --suffix=.bak" "--backup-dir=../bk" \
 	fi
 done
 
+# A new link to a file DEST has unchanged: no backup of the unchanged
+# file, whichever name the walk meets first (rsync makes none).
+fixture "$S"
+rm -rf "$T/r" "$T/u"
+rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
+ln "$S/same/k" "$S/same/k2"
+rsync -aH --delete --backup "$S/" "$T/r/"
+"$UCP" --sync --delete --backup "$S" "$T/u" || fail "--backup, new link: exit $?"
+same_tree --mode --links "$T/r" "$T/u" || fail "--backup, new link: trees differ from rsync's"
+[ ! -e "$T/u/same/k~" ] && [ ! -e "$T/u/same/k2~" ] || fail "--backup, new link: an unchanged file was backed up"
+
 # A deleted directory whose files were backed up in it (--backup without
 # --backup-dir) cannot go: rsync says so on stdout, does not itemize it as
 # deleted, and it is no failure.
