@@ -1722,14 +1722,7 @@ static bool hl_is_target(const struct job *j)
 
 static void hl_link(struct worker *w, struct job *j)
 {
-	struct req *r;
-
-	if (hl_is_target(j)) {
-		j->items = 0;
-		job_close(w, j);
-		return;
-	}
-	r = req_get(w, j, OP_LINKAT);
+	struct req *r = req_get(w, j, OP_LINKAT);
 
 	j->state = J_HLINK;
 	j->linked = true;
@@ -1853,6 +1846,10 @@ static bool ld_hl_start(struct worker *w, struct job *j)
 	case HL_COPY:
 		return true;
 	case HL_LINK:
+		if (hl_is_target(j)) {	/* DEST has it so already */
+			job_close(w, j);
+			return false;
+		}
 		if (fstatat(j->hl->dh->fd, j->hl->name, &a,
 			    AT_SYMLINK_NOFOLLOW) == 0 &&
 		    fstatat(j->dir->ldfd, j->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&

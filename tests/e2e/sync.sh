@@ -449,6 +449,17 @@ i=$(stat -c %i "$T/b/p/lk")
 	fail "--link-dest, the pair again: exit $?"
 [ ! -s "$T/up2" ] || fail "--link-dest, the pair again: itemized $(cat "$T/up2")"
 same_tree --mode --times --links "$S" "$T/b/up" || fail "--link-dest, the pair again: not a mirror"
+# A DEST with the pair as its own file, the snapshot with one name: the
+# pair stays one file (at DEST's or the snapshot's), no temp name left.
+for x in hl lk; do
+	rm -rf "$T/b/uq" "$T/b/q"; "$UCP" --sync "$S" "$T/b/uq"
+	cp -a "$T/b/1" "$T/b/q"; rm "$T/b/q/$x"
+	"$UCP" --sync --link-dest=../q "$S" "$T/b/uq" || fail "--link-dest, own pair ($x): exit $?"
+	[ "$(stat -c %i "$T/b/uq/lk")" = "$(stat -c %i "$T/b/uq/hl")" ] ||
+		fail "--link-dest, own pair ($x): two files"
+	[ -z "$(find "$T/b/uq" -name '.ucp.*')" ] || fail "--link-dest, own pair ($x): a temp name left"
+	same_tree --mode --times --links "$S" "$T/b/uq" || fail "--link-dest, own pair ($x): not a mirror"
+done
 # A --link-dest on another filesystem cannot be linked to: each entry it
 # has the same is copied instead (rsync's fallback), and nothing fails.
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/ldfs" &&
