@@ -3649,10 +3649,17 @@ static bool check_existing(struct worker *w, struct job *j)
 			return true;
 		}
 		if (!dst_dir && S_ISLNK(j->dstx.stx_mode) &&
+		    cfg->deref_never && !cfg->hard_link &&
+		    !cfg->symbolic_link && !cfg->remove_dest &&
+		    cfg->backup == BACKUP_NONE && cfg->clobber != CLOBBER_NO &&
 		    statx(j->dir->dfd, j->dname, 0, STATX_INO, &t) == 0 &&
 		    same_inode(&t, &j->stx)) {
 			/* cp -rT d link-to-d: cp's same-file test follows
-			 * the link, and comes first. */
+			 * the link, and comes first; only under -P, not
+			 * with -n (cp skips the test), and not where the
+			 * link would be replaced (-l, -s,
+			 * --remove-destination, a backup): then the type
+			 * clash below is the error. */
 			job_fail2(w, j, 0, false, "%s and %s are the same file");
 			return false;
 		}

@@ -36,6 +36,9 @@ fixture() {
 	ln -s ../../u/f "$1/mix3/s/f"
 	ln -s ../../u/d "$1/mix3/s/d"
 	ln -s ../../u/d "$1/mix3/s/l"
+	# a symlink to s where s would go
+	mkdir "$1/mix4"
+	ln -s ../s "$1/mix4/s"
 	touch -d 2000-01-01 "$1/s/f" "$1/u/f"
 	touch -d 2010-01-01 "$1/old/f"
 }
@@ -45,7 +48,7 @@ optsets=(-r -a -rL -rH -rd -rn -ru -rb -rl -rP -aL "-r --parents"
 opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 	"s/dang t" "slink t" "s/d u/d t" "s/f s/hl t" "s/hl s/f old"
 	"s/d/. u/d/. old/d" "s old/d/g" "s/d s/d/e t" "u/f s/d/. old/d"
-	"s/d/e s t" "s mix" "s/. mix/s" "s/f s/d mix/s" "s mix3")
+	"s/d/e s t" "s mix" "s/. mix/s" "s/f s/d mix/s" "s mix3" "s mix4")
 # Where ucp differs (man STANDARDS): with --parents, a later operand
 # naming a directory that cp made as an earlier one's parent gets a
 # warning ("specified more than once") or an error ("File exists"); cp
