@@ -1474,16 +1474,20 @@ static void entry_published(struct worker *w, struct job *j)
 static void entry_created(struct worker *w, struct job *j)
 {
 	struct copy_run *run = w->run;
+	unsigned keep = run->cfg.preserve & PRESERVE_META;
 
+	/* cp -s keeps only the source's times, on the link itself. */
+	if (run->cfg.symbolic_link)
+		keep &= PRESERVE_TIMESTAMPS;
 	/* Symlinks and specials take their attributes by name (files took
 	 * theirs through the fd before they were linked in).  A hard link
 	 * (-l, --preserve=links) is the source's own inode: never touched. */
-	if (!S_ISREG(j->stx.stx_mode) && !j->linked &&
-	    !run->cfg.symbolic_link && (run->cfg.preserve & PRESERVE_META)) {
+	if ((!S_ISREG(j->stx.stx_mode) || run->cfg.symbolic_link) &&
+	    !j->linked && keep) {
 		struct meta_result res;
 
 		meta_apply_at(j->dir->dfd, j->dst_exists ? j->tmpname : j->dname,
-			      &j->stx, run->cfg.preserve, run->is_root, &res);
+			      &j->stx, keep, run->is_root, &res);
 		if (meta_failed(&res)) {
 			char *d = dst_disp(j);
 
