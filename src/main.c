@@ -1052,6 +1052,8 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 	for (int i = *next; i < nsrc; i++) {
 		const char *src = srcs[i];
 		char *name, *disp, *ddir;
+		struct stat st;
+		bool asks;
 		int dfd;
 
 		if (plan && (plan[i].skip || plan[i].round != round))
@@ -1067,19 +1069,28 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		ddir = disp && o->parents ? path_dir(disp) : NULL;
 		dfd = open_dir_path(ddir ? ddir : target);
 		free(ddir);
-		if (!disp && o->parents) {
+		if (!disp) {	/* make_parents() said why */
 			if (dfd >= 0)
 				close(dfd);
-			failed++;
-		} else if (!disp) {
-			log_error(ENOMEM, "cannot copy %s", log_quote(src));
-			failed++;
-		} else if (!add_operand(run, o, src, o->ops[i], dfd, name,
-					disp)) {
+			if (!o->parents)
+				log_error(ENOMEM, "cannot copy %s",
+					  log_quote(src));
 			failed++;
 		}
+		/* -i: cp asks about the operands in their order, and answers
+		 * piped in must meet the same questions, so an operand whose
+		 * destination exists (it may ask) ends its run. */
+		asks = o->clobber == CLOBBER_ASK && disp &&
+		       fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		if (disp && !add_operand(run, o, src, o->ops[i], dfd, name,
+					 disp))
+			failed++;
 		free(name);
 		free(disp);
+		if (asks) {
+			*next = i + 1;
+			return failed;
+		}
 	}
 	*next = nsrc;
 	return failed;

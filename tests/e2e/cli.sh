@@ -36,7 +36,7 @@ same_as_cp() {
 	(cd "$T/a" && printf '%s' "$input" | cp "$@" >../a.out 2>../a.err; echo $? >../a.rc)
 	(cd "$T/b" && printf '%s' "$input" | "$UCP" "$@" >../b.out 2>../b.err; echo $? >../b.rc)
 	# (a message can follow a prompt on its line: "overwrite 'g'? cp: ...")
-	sed -i -e 's/^cp: /ucp: /' -e 's/? cp: /? ucp: /' \
+	sed -i -e 's/^cp: /ucp: /' -e 's/? cp: /? ucp: /g' \
 		-e "s/Try 'cp --help'/Try 'ucp --help'/" "$T/a.err"
 	if [ $sorted = 1 ]; then	# a parallel walk's order is not cp's
 		for f in a.out b.out a.err b.err; do sort -o "$T/$f" "$T/$f"; done
@@ -122,6 +122,15 @@ same_as_cp --stdin 'y
 ' -i f g
 same_as_cp --stdin 'y
 ' -iv f g
+# Questions come in the operands' order, whatever each operand is (a
+# symlink, a hard link, a file), so piped answers meet the same ones.
+same_as_cp --setup 'mkdir t && ln f fh && ln -s g lk &&
+	for n in lk fh g f; do echo old >t/$n; done' --stdin 'y
+n
+y
+n
+y
+' -di lk fh g f t
 # cp leaves a partial copy behind after this refusal; ucp refuses before
 # creating anything, so only the messages and status are compared.
 same_as_cp --no-tree -r d d/sub/new

@@ -224,5 +224,24 @@ rc=$?
 mount_faults ""
 same_tree --mode --times "$T/src" "$T/back/slow" || fail "slow stats: mirror differs"
 rm -f "$T"/src/many*
+
+# -i asks about the operands in their order even when the first one's
+# destination is slow to stat, so piped answers meet the questions cp
+# would ask: yes for slowa, no for b.
+rm -rf "$T/back/ask"
+mkdir "$T/back/ask"
+printf 'old\n' >"$T/back/ask/slowa"
+printf 'old\n' >"$T/back/ask/b"
+mount_faults "getattr:ask/slowa:delay:300000"
+(cd "$T/src" && printf 'new\n' >slowa && printf 'new\n' >b &&
+	printf 'y\nn\n' | timeout 60 "$UCP" -i slowa b "$MNT/ask" 2>"$T/err")
+rc=$?
+mount_faults ""
+[ $rc = 0 ] || fail "-i in order: exit $rc: $(cat "$T/err")"
+[ "$(cat "$T/err")" = "ucp: overwrite '$MNT/ask/slowa'? ucp: overwrite '$MNT/ask/b'? " ] ||
+	fail "-i in order: questions: $(cat "$T/err")"
+[ "$(cat "$T/back/ask/slowa")" = new ] && [ "$(cat "$T/back/ask/b")" = old ] ||
+	fail "-i in order: answers met the wrong files"
+rm -f "$T/src/slowa" "$T/src/b"
 cleanup_mount
 done_test
