@@ -627,17 +627,70 @@ static int run_sync(struct opts *o)
 
 /*
  * --parents: TARGET/D for each directory D leading to SRC, made as cp
- * makes them: with the source directory's mode (under the umask), listed
- * by -v as cp lists them (unquoted), existing ones left alone.  With -p
- * they get the source's attributes after the copy (copying into them
- * changes their times).  Returns the display path of SRC under TARGET,
- * or NULL after a diagnostic.
+ * makes them: with the source directory's mode (0777 with
+ * --no-preserve=mode) under the umask, less the group and other bits
+ * until the owner is set (-p) or the write bits until the mode is, then
+ * opened to their owner (u+rwx) for the copy into them; listed by -v as
+ * cp lists them (unquoted), existing ones left alone.  After the copy
+ * they get the source's attributes with -p (copying into them changes
+ * their times), or without it the mode they were made with.  Returns
+ * the display path of SRC under TARGET, or NULL after a diagnostic.
  */
 struct parent {
 	struct parent *next;
 	struct stat st;
+	mode_t mode;		/* to set after the copy without -p */
+	bool restore;
 	char path[];
 };
+
+static mode_t parents_umask;	/* read once, before any run */
+
+/* Make one parent (see above): 1, 0 when mkdir failed (errno says why),
+ * -1 after a diagnostic. */
+static int make_parent(const char *sp, const char *dp, const struct stat *st,
+		       const struct opts *o, struct parent **made)
+{
+	mode_t omit = st->st_mode & (o->preserve & PRESERVE_OWNERSHIP ? 077 :
+				     o->preserve & PRESERVE_MODE ? 022 : 0);
+	mode_t mode = (o->default_mode ? 0777 : st->st_mode & 07777) & ~omit;
+	struct parent *p;
+	struct stat now;
+
+	if (mkdir(dp, mode) < 0)
+		return 0;
+	if (o->verbose)
+		log_out("%s -> %s", sp, dp);
+	if (lstat(dp, &now) < 0) {
+		log_error(errno, "failed to get attributes of %s",
+			  log_quote(dp));
+		return -1;
+	}
+	p = malloc(sizeof(*p) + strlen(dp) + 1);
+	if (!p) {
+		log_error(ENOMEM, "cannot copy %s", log_quote(sp));
+		return -1;
+	}
+	p->st = *st;
+	p->restore = false;
+	if (!(o->preserve & PRESERVE_MODE)) {
+		if (omit & ~now.st_mode)
+			omit &= ~parents_umask;
+		if ((omit & ~now.st_mode) || (now.st_mode & S_IRWXU) != S_IRWXU) {
+			p->mode = (now.st_mode | omit) & 07777;
+			p->restore = true;
+		}
+	}
+	strcpy(p->path, dp);
+	p->next = *made;
+	*made = p;
+	if ((now.st_mode & S_IRWXU) != S_IRWXU &&
+	    chmod(dp, (now.st_mode | S_IRWXU) & 07777) < 0) {
+		log_error(errno, "setting permissions for %s", log_quote(dp));
+		return -1;
+	}
+	return 1;
+}
 
 static char *make_parents(const char *target, const char *src,
 			  const struct opts *o, struct parent **made)
@@ -660,6 +713,7 @@ static char *make_parents(const char *target, const char *src,
 		char *sp, *dp;
 		struct stat st, dst;
 		bool bad = true;
+		int r = 0;
 
 		while (sdir[end] && sdir[end] != '/')
 			end++;
@@ -674,18 +728,8 @@ static char *make_parents(const char *target, const char *src,
 		if (stat(sp, &st) < 0) {
 			log_error(errno, "failed to get attributes of %s",
 				  log_quote(sp));
-		} else if (mkdir(dp, st.st_mode & 07777) == 0) {
-			struct parent *p = malloc(sizeof(*p) + strlen(dp) + 1);
-
-			if (o->verbose)
-				log_out("%s -> %s", sp, dp);
-			if (p) {
-				p->st = st;
-				strcpy(p->path, dp);
-				p->next = *made;
-				*made = p;
-			}
-			bad = false;
+		} else if ((r = make_parent(sp, dp, &st, o, made)) != 0) {
+			bad = r < 0;
 		} else if (errno != EEXIST) {
 			log_error(errno, "cannot make directory %s",
 				  log_quote(dp));
@@ -730,6 +774,11 @@ static unsigned parents_finish(struct parent *p, unsigned preserve, bool apply)
 		if (apply && (preserve & PRESERVE_MODE) &&
 		    chmod(p->path, p->st.st_mode & 07777) < 0) {
 			log_error(errno, "preserving permissions for %s",
+				  log_quote(p->path));
+			failed++;
+		} else if (!(preserve & PRESERVE_MODE) && p->restore &&
+			   chmod(p->path, p->mode) < 0) {
+			log_error(errno, "failed to preserve permissions for %s",
 				  log_quote(p->path));
 			failed++;
 		}
@@ -1114,6 +1163,8 @@ static int run_copy(const struct opts *op)
 	struct stat st;
 
 	memset(&stats, 0, sizeof(stats));
+	parents_umask = umask(0);
+	umask(parents_umask);
 
 	if (o.nops == 0) {
 		log_usage_error("missing file operand");

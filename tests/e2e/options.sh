@@ -309,4 +309,47 @@ out=$(cd "$T/dbg" && "$UCP" --debug holes h2)
 grep -q 'sparse detection: SEEK_HOLE, ' <<<"$out" || fail "--debug on a sparse file said: $out"
 out=$(cd "$T/dbg" && "$UCP" --debug -l f hl)
 [ "$out" = "'f' -> 'hl'" ] || fail "--debug -l said: $out"
+
+# --parents makes its directories with cp's modes: the source's (0777
+# with --no-preserve=mode) under the umask, opened to their owner while
+# copied into, then given the mode they were made with (the source's
+# with -p).  As an unprivileged user a read-only source directory must
+# not stop the copy into its copy.
+parents_modes() {
+	local um m o side
+	for um in 022 077; do
+	for m in 700 555 1777 2750; do
+	for o in "" -p --no-preserve=mode "-a --no-preserve=all" \
+		 --preserve=ownership; do
+		for side in a b; do
+			rm -rf "${T:?}/$side"
+			mkdir -p "$T/$side/s/x" "$T/$side/d"
+			printf 'f\n' >"$T/$side/s/x/f"
+			chmod "$m" "$T/$side/s/x"
+			[ $# = 0 ] || chown -R 65534:65534 "$T/$side"
+		done
+		# shellcheck disable=SC2086 # $o is a word list
+		(cd "$T/a" && umask $um && "$@" cp --parents $o s/x/f d 2>&1; echo "exit $?") >"$T/a.out"
+		# shellcheck disable=SC2086
+		(cd "$T/b" && umask $um && "$@" "$UCP" --parents $o s/x/f d 2>&1; echo "exit $?") >"$T/b.out"
+		sed -i 's/^cp: /ucp: /' "$T/a.out"
+		for side in a b; do
+			(cd "$T/$side/d" && stat -c '%n %a %U' s s/x s/x/f 2>&1) >>"$T/$side.out"
+		done
+		cmp -s "$T/a.out" "$T/b.out" || {
+			fail "--parents $o, source dir $m, umask $um${1:+, as $1}:"
+			diff "$T/a.out" "$T/b.out"
+		}
+		chmod -R u+rwx "$T/a" "$T/b"
+	done
+	done
+	done
+}
+parents_modes
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	parents_modes setpriv --reuid=65534 --regid=65534 --clear-groups
+else
+	echo "note: not root (or no setpriv): --parents as an unprivileged user is not run"
+fi
 done_test
