@@ -19,14 +19,12 @@
 static const char *prog = "ucp";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The name messages start with: argv[0] as given, path and all, as cp's
+ * ("/bin/cp: cannot stat ..."). */
 void log_init(const char *argv0)
 {
-	const char *s;
-
-	if (!argv0 || !*argv0)
-		return;
-	s = strrchr(argv0, '/');
-	prog = s ? s + 1 : argv0;
+	if (argv0 && *argv0)
+		prog = argv0;
 }
 
 const char *log_prog(void)

@@ -142,11 +142,18 @@ for n in "$(printf 'new\nline')" "it's" "sp ace" "$(printf 'hi\xffgh')" 'q"x' "$
 	same_as_cp "nonexistent $n" x
 done
 
-# The program name in messages is the name ucp was invoked by.
-ln -s "$UCP" "$T/mycp"
+# The program name in messages is the name ucp was invoked by, as given
+# (cp's too: "/bin/cp: ..." when run as /bin/cp).
+ln -s "$(command -v "$UCP")" "$T/mycp"
 out=$("$T/mycp" nonexist x 2>&1)
-[ "$out" = "mycp: cannot stat 'nonexist': No such file or directory" ] ||
+[ "$out" = "$T/mycp: cannot stat 'nonexist': No such file or directory" ] ||
 	fail "invoked name not used: $out"
+out=$(PATH=$T:$PATH mycp nonexist x 2>&1)
+[ "$out" = "mycp: cannot stat 'nonexist': No such file or directory" ] ||
+	fail "invoked name not used (from PATH): $out"
+ln -s "$(command -v cp)" "$T/gnucp"
+[ "$("$T/gnucp" nonexist x 2>&1)" = "$T/gnucp: cannot stat 'nonexist': No such file or directory" ] ||
+	fail "GNU cp names itself otherwise: $("$T/gnucp" nonexist x 2>&1)"
 
 # --sync's options are refused by name in cp use, not ignored.
 out=$("$UCP" --delete "$T/a/f" "$T/x" 2>&1); rc=$?

@@ -5,6 +5,10 @@
 # (ring or sync) is set by the runner, which runs each test under both.
 set -u
 UCP=${UCP:?UCP must point at the ucp binary}
+# ucp runs by name from PATH, as a user runs it: its messages begin with
+# the name it was invoked by, path and all ("/usr/bin/cp: ..." from cp).
+PATH="$(cd "$(dirname "$UCP")" && pwd):$PATH"
+UCP=$(basename "$UCP")
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TREECMP="python3 $TESTS_DIR/lib/treecmp.py"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ucp-test.XXXXXX")

@@ -36,6 +36,6 @@ int main(void)
 	is_str(small, "'ab", "truncated");
 
 	log_init("/usr/bin/mycp");
-	is_str(log_prog(), "mycp", "program name from argv[0]");
+	is_str(log_prog(), "/usr/bin/mycp", "program name: argv[0] as given");
 	return tap_done();
 }
