@@ -3745,9 +3745,13 @@ static bool check_existing(struct worker *w, struct job *j)
 					"non-directory");
 		return false;
 	}
-	/* Through a link to a file: copied there by a job of its own. */
+	/* Through a link to a file: copied there by a job of its own; not
+	 * a file with other links, whose copy must be one of its group's
+	 * (man STANDARDS).  One that -L or -H followed is a group of one
+	 * until met again, and its first copy goes through the link. */
 	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
-	    !hl_member(w->run, j) && copy_through_link(w, j, dt))
+	    !(hl_member(w->run, j) && j->stx.stx_nlink > 1) &&
+	    copy_through_link(w, j, dt))
 		return false;
 	if (cfg->remove_dest)
 		return true;	/* a new file, as if the old one was gone */

@@ -36,9 +36,10 @@ fixture() {
 	ln -s ../../u/f "$1/mix3/s/f"
 	ln -s ../../u/d "$1/mix3/s/d"
 	ln -s ../../u/d "$1/mix3/s/l"
-	# a symlink to s where s would go
-	mkdir "$1/mix4"
+	# a symlink to s where s would go; one to a file where s/d/g would
+	mkdir "$1/mix4" "$1/mix5"
 	ln -s ../s "$1/mix4/s"
+	ln -s ../u/f "$1/mix5/g"
 	touch -d 2000-01-01 "$1/s/f" "$1/u/f"
 	touch -h -d 2005-01-01 "$1/s/l" "$1/s/dang"
 	touch -d 2010-01-01 "$1/old/f"
@@ -50,7 +51,7 @@ opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 	"s/dang t" "slink t" "s/d u/d t" "s/f s/hl t" "s/hl s/f old"
 	"s/d/. u/d/. old/d" "s old/d/g" "s/d s/d/e t" "u/f s/d/. old/d"
 	"s/d/e s t" "s mix" "s/. mix/s" "s/f s/d mix/s" "s mix3" "s mix4"
-	"s/f s/l s/dang .")
+	"s/f s/l s/dang ." "s/d/g mix5")
 # Where ucp differs (man STANDARDS): with --parents, a later operand
 # naming a directory that cp made as an earlier one's parent gets a
 # warning ("specified more than once") or an error ("File exists"); cp
