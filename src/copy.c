@@ -2246,6 +2246,13 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		space_defer(w, j);	/* out of inodes: retry alone */
 		return;
 	}
+	if ((r->res == -EACCES || r->res == -EPERM || r->res == -EROFS) &&
+	    j->dst_exists && w->run->cfg.backup != BACKUP_NONE) {
+		/* cp -b moves the old file aside first, and that fails. */
+		job_fail(w, j, -r->res, true, "cannot backup %s");
+		job_close(w, j);
+		return;
+	}
 	if ((r->res == -EACCES || r->res == -EPERM) && j->keep_dst_mode &&
 	    !j->inplace && !j->tmp_denied) {
 		/* A directory we may not write to: cp writes into the

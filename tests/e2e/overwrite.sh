@@ -40,7 +40,8 @@ cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
 
 # As an unprivileged user: a directory without write permission, a file in
 # it that may be written (cp writes into it), one that may not, and a
-# sparse source written into such a file (its holes kept, as by cp).
+# sparse source written into such a file (its holes kept, as by cp); with
+# -b the old file cannot be moved aside there ("cannot backup").
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	for side in a b; do
@@ -56,7 +57,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		chmod 555 "$T/$side/ro"
 	done
 	chmod 755 "$T"
-	for args in "new ro/mine" "new ro/theirs" "sparse ro/holes" "-p new ro/mine"; do
+	for args in "new ro/mine" "new ro/theirs" "sparse ro/holes" "-p new ro/mine" \
+		    "-b new ro/mine" "-a --backup=numbered new ro/mine"; do
 		(cd "$T/a" && as_nobody cp $args 2>../a.err; echo $? >../a.rc)
 		(cd "$T/b" && as_nobody "$UCP" $args 2>../b.err; echo $? >../b.rc)
 		sed -i 's/^cp: /ucp: /' "$T/a.err"
