@@ -781,18 +781,24 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 			log_error(err, what, log_quote(d->dpath));
 			atomic_fetch_add(&run->errors, 1);
 		}
-	} else if (d->meta && d->dfd >= 0) {
+	} else if (d->dfd >= 0) {
 		struct meta_result res;
 
-		meta_apply_fd(d->dfd, d->sfd, &d->stx, run->cfg.preserve,
-			      run->is_root, &res);
-		if (meta_failed(&res))
-			report_meta(run, d->dpath, &res);
-	} else if (d->fix_mode && d->dfd >= 0 &&
-		   fchmod(d->dfd, d->final_mode) < 0) {
-		log_error(errno, "cannot change permissions of %s",
-			  log_quote(d->dpath));
-		atomic_fetch_add(&run->errors, 1);
+		if (d->meta) {
+			meta_apply_fd(d->dfd, d->sfd, &d->stx,
+				      run->cfg.preserve, run->is_root, &res);
+			if (meta_failed(&res))
+				report_meta(run, d->dpath, &res);
+		}
+		/* Made open to its owner: its own mode back, unless the
+		 * source's was just set (--preserve=ownership alone, or
+		 * xattr or timestamps, still need this). */
+		if (d->fix_mode && !(run->cfg.preserve & PRESERVE_MODE) &&
+		    fchmod(d->dfd, d->final_mode) < 0) {
+			log_error(errno, "cannot change permissions of %s",
+				  log_quote(d->dpath));
+			atomic_fetch_add(&run->errors, 1);
+		}
 	}
 	/* --fsync: its entries (and attributes) are final now. */
 	if (run->cfg.fsync && d->dfd >= 0 && !d->staged_entry &&

@@ -18,6 +18,7 @@ mkfifo "$S/fifo"
 chmod 4751 "$S/a/big"
 chmod 2755 "$S/a/deep/x"
 chmod 0640 "$S/a/f"
+printf 'r\n' >"$S/ro/f"
 chmod 0555 "$S/ro"
 chmod 1777 "$S/b"
 xattrs=1
@@ -66,6 +67,11 @@ compare "--mode --times --links" -a --no-preserve=ownership
 compare "--mode --owner --links $opt_x" -a --no-preserve=timestamps
 compare "--mode" -rP
 compare "--mode" -rd
+# Attributes other than the mode: a directory made open to its owner (ro,
+# 0555) still gets its own mode back.
+compare "--mode --owner" -r --preserve=ownership
+compare "--mode --times" -r --preserve=timestamps
+compare "--mode $opt_x" -r --preserve=xattr
 # The mode and owner are set only where the new file's differ from the
 # source's (cp's rule): a restrictive umask or a default ACL in the
 # destination make them differ, and the copy must still be exact.
