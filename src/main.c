@@ -803,11 +803,19 @@ static unsigned parents_finish(struct parent *p, unsigned preserve, bool apply)
  * operands are made here: a source entry named again is skipped with a
  * warning, and a non-directory that would replace one an earlier operand
  * just made is refused (unless -n, -i, -u or numbered backups decide at
- * the time, in a later round).
+ * the time, in a later round).  A directory named again, and a file onto
+ * one just made, are decided in a later round too: by then cp knows
+ * whether the earlier copy made its destination, and if not, it tries
+ * again (and usually fails again).
  */
+enum later { LATER_NONE, LATER_DIR_AGAIN, LATER_JUST_CREATED,
+	     LATER_THROUGH_LINK };
+
 struct plan {
 	bool stat_ok, dir, whole;
 	bool skip;		/* named again, or refused */
+	unsigned char later;	/* enum later: refused in its round if the
+				   destination is there by then */
 	unsigned round;
 	struct stat st, pst;	/* the source (as it will be followed), its
 				   directory */
@@ -968,7 +976,7 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 	for (int i = 0; i < nsrc; i++) {
 		struct plan *p = &pl[i];
 
-		for (int k = 0; k < i && !p->skip; k++) {
+		for (int k = 0; k < i && !p->skip && !p->later; k++) {
 			const struct plan *e = &pl[k];
 
 			if (e->skip)
@@ -981,9 +989,13 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			    p->pst.st_ino == e->pst.st_ino &&
 			    p->pst.st_dev == e->pst.st_dev &&
 			    !strcmp(p->base, e->base)) {
-				log_note("warning: source %s %s specified more "
-					 "than once",
-					 p->dir ? "directory" : "file",
+				if (p->dir) {
+					p->later = LATER_DIR_AGAIN;
+					p->round = e->round + 1;
+					continue;
+				}
+				log_note("warning: source file %s specified "
+					 "more than once",
 					 log_quote(o->ops[i]));
 				p->skip = true;
 			} else if (p->dir && e->dir && o->recursive &&
@@ -1007,22 +1019,14 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			} else if (p->stat_ok && e->stat_ok && !p->dir &&
 				   !e->dir && !p->whole && !e->whole &&
 				   !strcmp(p->rel, e->rel) && !decide_later) {
-				char *d = plan_disp(o, target, srcs[i], p);
-
-				if (S_ISLNK(e->st.st_mode) && !o->remove_dest &&
-				    !o->hard_link && o->backup == BACKUP_NONE)
-					log_error(0, "will not copy %s through "
-						  "just-created symlink %s",
-						  log_quote(o->ops[i]),
-						  log_quote(d ? d : ""));
-				else
-					log_error(0, "will not overwrite "
-						  "just-created %s with %s",
-						  log_quote(d ? d : ""),
-						  log_quote(o->ops[i]));
-				free(d);
-				p->skip = true;
-				++*failed;
+				p->later = S_ISLNK(e->st.st_mode) &&
+						   !o->remove_dest &&
+						   !o->hard_link &&
+						   o->backup == BACKUP_NONE ?
+					   LATER_THROUGH_LINK :
+					   LATER_JUST_CREATED;
+				if (p->round <= e->round)
+					p->round = e->round + 1;
 			} else if (p->round <= e->round) {
 				p->round = e->round + 1;
 			}
@@ -1048,7 +1052,7 @@ static int plan_dirops(const struct opts *o, char **srcs,
 	for (int i = 0; i < nsrc; i++) {
 		char *disp;
 
-		if (!pl[i].stat_ok || !pl[i].dir || pl[i].skip)
+		if (!pl[i].stat_ok || !pl[i].dir || pl[i].skip || pl[i].later)
 			continue;
 		disp = plan_disp(o, target, srcs[i], &pl[i]);
 		if (!disp || dirops_add(t, &pl[i].st, (unsigned)i, disp) < 0) {
@@ -1068,6 +1072,37 @@ static void plan_free(struct plan *pl, int nsrc)
 		free(pl[i].rel);
 	}
 	free(pl);
+}
+
+static struct timespec run_t0;	/* CLOCK_REALTIME_COARSE at the start */
+
+/* Was this entry made (or replaced) by this run?  Its ctime says, on the
+ * coarse clock the kernel stamps it with. */
+static bool made_by_run(const struct stat *st)
+{
+	return st->st_ctim.tv_sec > run_t0.tv_sec ||
+	       (st->st_ctim.tv_sec == run_t0.tv_sec &&
+		st->st_ctim.tv_nsec >= run_t0.tv_nsec);
+}
+
+/* An operand decided in its round (enum later) whose destination is
+ * there (a file: made by this run): skipped with cp's message.  Returns the failures (0 or 1). */
+static unsigned plan_refuse(unsigned later, const char *op, const char *disp)
+{
+	switch (later) {
+	case LATER_DIR_AGAIN:
+		log_note("warning: source directory %s specified more than "
+			 "once", log_quote(op));
+		return 0;
+	case LATER_THROUGH_LINK:
+		log_error(0, "will not copy %s through just-created symlink %s",
+			  log_quote(op), log_quote(disp));
+		return 1;
+	default:
+		log_error(0, "will not overwrite just-created %s with %s",
+			  log_quote(disp), log_quote(op));
+		return 1;
+	}
 }
 
 /* Queue the operands of one round (all of them without a plan) from
@@ -1126,6 +1161,16 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 					  log_quote(src));
 			failed++;
 		}
+		if (disp && plan && plan[i].later &&
+		    fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (plan[i].later == LATER_DIR_AGAIN || made_by_run(&st))) {
+			failed += plan_refuse(plan[i].later, o->ops[i], disp);
+			if (dfd >= 0)
+				close(dfd);
+			free(name);
+			free(disp);
+			continue;
+		}
 		/* -i: cp asks about the operands in their order, and answers
 		 * piped in must meet the same questions, so an operand whose
 		 * destination exists (it may ask) ends its run. */
@@ -1165,6 +1210,7 @@ static int run_copy(const struct opts *op)
 	memset(&stats, 0, sizeof(stats));
 	parents_umask = umask(0);
 	umask(parents_umask);
+	clock_gettime(CLOCK_REALTIME_COARSE, &run_t0);
 
 	if (o.nops == 0) {
 		log_usage_error("missing file operand");

@@ -41,7 +41,9 @@ cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
 # As an unprivileged user: a directory without write permission, a file in
 # it that may be written (cp writes into it), one that may not, and a
 # sparse source written into such a file (its holes kept, as by cp); with
-# -b the old file cannot be moved aside there ("cannot backup").
+# -b the old file cannot be moved aside there ("cannot backup").  An
+# operand named twice whose first copy failed is tried again, as by cp
+# (not "specified more than once" or "will not overwrite just-created").
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	for side in a b; do
@@ -52,13 +54,16 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		printf 'tail' | dd of="$T/$side/sparse" bs=1 seek=$((6 << 20)) \
 			conv=notrunc status=none
 		for f in mine theirs holes; do printf 'old\n' >"$T/$side/ro/$f"; done
+		mkdir "$T/$side/sd" && printf 'x\n' >"$T/$side/sd/x"
+		cp "$T/$side/new" "$T/$side/sd/mine"
 		chown -R 65534:65534 "$T/$side"
 		chown 0:0 "$T/$side/ro/theirs"
 		chmod 555 "$T/$side/ro"
 	done
 	chmod 755 "$T"
 	for args in "new ro/mine" "new ro/theirs" "sparse ro/holes" "-p new ro/mine" \
-		    "-b new ro/mine" "-a --backup=numbered new ro/mine"; do
+		    "-b new ro/mine" "-a --backup=numbered new ro/mine" \
+		    "-b new new ro" "-r sd sd ro" "-b -t ro sd/mine sd/mine"; do
 		(cd "$T/a" && as_nobody cp $args 2>../a.err; echo $? >../a.rc)
 		(cd "$T/b" && as_nobody "$UCP" $args 2>../b.err; echo $? >../b.rc)
 		sed -i 's/^cp: /ucp: /' "$T/a.err"
