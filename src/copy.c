@@ -2109,15 +2109,26 @@ static void file_on_open(struct worker *w, struct job *j, struct req *r)
 			stat_source(w, j);
 			return;
 		}
-		if (r->res == -EACCES) {
+		if (r->res == -EACCES || (j->dst_exists && !j->checked &&
+					  !w->run->cfg.sync)) {
 			/* In a directory that may be read but not searched,
-			 * cp's lstat fails first: say what it says. */
-			struct stat st;
+			 * cp's lstat fails first: say what it says.  And cp
+			 * decides about an existing destination before it
+			 * opens the source: -n, -u, -i and a directory in
+			 * the way come first. */
+			enum jstate before = j->state;
 
-			if (fstatat(j->dir->sfd, j->name, &st,
-				    AT_SYMLINK_NOFOLLOW) < 0) {
+			if (statx(j->dir->sfd, j->name,
+				  j->deref ? 0 : AT_SYMLINK_NOFOLLOW,
+				  STATX_BASIC_STATS, &j->stx) < 0) {
 				job_fail(w, j, errno, false, "cannot stat %s");
 				job_close(w, j);
+				return;
+			}
+			if (j->dst_exists && !w->run->cfg.sync &&
+			    !check_existing(w, j)) {
+				if (j->state == before)
+					job_close(w, j);
 				return;
 			}
 		}

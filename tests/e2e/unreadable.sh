@@ -47,4 +47,31 @@ for args in "-r" "-a" "-rp" "-r --preserve=mode" "-rv"; do
 	same_tree --mode "$T/a/dst" "$T/b/dst" || fail "$args: the tree left differs from cp's"
 	cmp -s "$T/b/src/ok/deep/g" "$T/b/dst/ok/deep/g" || fail "$args: the readable files were not copied"
 done
+
+# Onto an existing copy: cp decides about the destination before it opens
+# the source, so -n and -u skip an unreadable file quietly, -i asks first,
+# and a directory in its way is the error rather than the read.
+for args in "-rn" "-ru" "-ri" "-r" "-a"; do
+	for side in a b; do
+		rm -rf "${T:?}/$side"
+		mkdir -p "$T/$side/src/sub" "$T/$side/dst/sub/dir"
+		printf 'x\n' >"$T/$side/src/sub/f"
+		printf 'x\n' >"$T/$side/src/sub/dir"
+		printf 'y\n' >"$T/$side/dst/sub/f"
+		# -u: the copy of f is newer, the directory in the way older
+		touch -d 2010-01-01 "$T/$side/src/sub/f" "$T/$side/dst/sub/dir"
+		touch -d 2020-01-01 "$T/$side/dst/sub/f" "$T/$side/src/sub/dir"
+		chown -R 65534:65534 "$T/$side"
+		chmod 000 "$T/$side/src/sub/f" "$T/$side/src/sub/dir"
+	done
+	# shellcheck disable=SC2086
+	(cd "$T/a" && as_user cp $args src/sub dst </dev/null >../a.out 2>../a.err; echo $? >../a.rc)
+	# shellcheck disable=SC2086
+	(cd "$T/b" && as_user "$UCP" $args src/sub dst </dev/null >../b.out 2>../b.err; echo $? >../b.rc)
+	sed -i -e 's/^cp: /ucp: /' -e 's/? cp: /? ucp: /g' "$T/a.err"
+	for f in a.err b.err; do sed 's/? /?\n/g' "$T/$f" | sort -o "$T/$f"; done
+	cmp -s "$T/a.rc" "$T/b.rc" || fail "onto a copy, $args: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
+	cmp -s "$T/a.err" "$T/b.err" || { fail "onto a copy, $args: stderr differs from cp's"; diff "$T/a.err" "$T/b.err"; }
+	same_tree --mode "$T/a/dst" "$T/b/dst" || fail "onto a copy, $args: the tree left differs from cp's"
+done
 done_test
