@@ -3812,12 +3812,24 @@ static bool check_existing(struct worker *w, struct job *j)
 		j->keep_dst_mode = true;
 		if (!w->run->is_root &&
 		    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) < 0) {
-			if (!cfg->force) {
-				job_fail(w, j, errno, true,
-					 "cannot create regular file %s");
+			int err = errno;
+
+			if (cfg->force) {
+				j->keep_dst_mode = false;
+				return true;
+			}
+			/* cp opens the source first. */
+			if (j->sfd < 0 &&
+			    faccessat(j->dir->sfd, j->name, R_OK,
+				      AT_EACCESS) < 0) {
+				j->announce = true;
+				job_fail(w, j, errno, false,
+					 "cannot open %s for reading");
 				return false;
 			}
-			j->keep_dst_mode = false;
+			job_fail(w, j, err, true,
+				 "cannot create regular file %s");
+			return false;
 		}
 	}
 	return true;

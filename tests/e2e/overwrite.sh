@@ -44,6 +44,8 @@ cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
 # -b the old file cannot be moved aside there ("cannot backup").  An
 # operand named twice whose first copy failed is tried again, as by cp
 # (not "specified more than once" or "will not overwrite just-created").
+# A source that cannot be read onto a file that cannot be written: cp
+# opens the source first and says so.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	for side in a b; do
@@ -58,12 +60,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		cp "$T/$side/new" "$T/$side/sd/mine"
 		chown -R 65534:65534 "$T/$side"
 		chown 0:0 "$T/$side/ro/theirs"
+		printf 's\n' >"$T/$side/secret" && chmod 000 "$T/$side/secret"
 		chmod 555 "$T/$side/ro"
 	done
 	chmod 755 "$T"
 	for args in "new ro/mine" "new ro/theirs" "sparse ro/holes" "-p new ro/mine" \
 		    "-b new ro/mine" "-a --backup=numbered new ro/mine" \
-		    "-b new new ro" "-r sd sd ro" "-b -t ro sd/mine sd/mine"; do
+		    "-b new new ro" "-r sd sd ro" "-b -t ro sd/mine sd/mine" \
+		    "secret ro/theirs"; do
 		(cd "$T/a" && as_nobody cp $args 2>../a.err; echo $? >../a.rc)
 		(cd "$T/b" && as_nobody "$UCP" $args 2>../b.err; echo $? >../b.rc)
 		sed -i 's/^cp: /ucp: /' "$T/a.err"
