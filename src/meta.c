@@ -149,16 +149,22 @@ void meta_apply_fd(int fd, int sfd, const struct statx *st,
 {
 	bool owner = preserve & PRESERVE_OWNERSHIP;
 	bool mode = preserve & PRESERVE_MODE;
+	bool xattrs = preserve & (PRESERVE_XATTR | PRESERVE_ACL);
+	bool opened = false, known;
 	unsigned nset = 0;
 	struct timespec ts[2];
 	struct stat now;
+	mode_t cur = 0;
 
 	memset(res, 0, sizeof(*res));
 	/* Skip what would change nothing, as cp does: a file created by
 	 * root for a root-owned source already has its owner, and one
 	 * created with the source's mode its mode.  Each chown or chmod
 	 * is a journalled inode update; the fstat is not. */
-	if ((owner || mode) && fstat(fd, &now) == 0) {
+	known = (owner || mode || (xattrs && !privileged)) &&
+		fstat(fd, &now) == 0;
+	if (known) {
+		cur = now.st_mode & 07777;
 		if (now.st_uid == st->stx_uid && now.st_gid == st->stx_gid)
 			owner = false;
 		else if (owner)
@@ -168,6 +174,11 @@ void meta_apply_fd(int fd, int sfd, const struct statx *st,
 	}
 	if (owner)
 		res->err[META_OWNER] = owner_fd(fd, st, privileged);
+	/* Setting a user.* xattr takes write permission on the inode, not
+	 * only an fd open for writing: a copy of a read-only file is made
+	 * writable by its owner meanwhile (cp's rule). */
+	if (xattrs && !privileged && known && !(cur & S_IWUSR))
+		opened = fchmod(fd, cur | S_IWUSR) == 0;
 	/* ACLs go with the mode, not with the xattrs (cp's rule): cp -p
 	 * copies them, cp -a --no-preserve=mode does not. */
 	if (preserve & PRESERVE_XATTR)
@@ -176,9 +187,12 @@ void meta_apply_fd(int fd, int sfd, const struct statx *st,
 	else if (preserve & PRESERVE_ACL)
 		res->err[META_MODE] = -xattrs_copy(sfd, fd, &nset, ONLY_ACLS);
 	/* A copied ACL sets the mode bits as well: set them after it. */
-	if ((preserve & PRESERVE_MODE) && (mode || nset) &&
-	    fchmod(fd, st->stx_mode & 07777) < 0)
+	if ((preserve & PRESERVE_MODE) && (mode || nset || opened)) {
+		if (fchmod(fd, st->stx_mode & 07777) < 0)
+			res->err[META_MODE] = errno;
+	} else if (opened && fchmod(fd, cur) < 0) {
 		res->err[META_MODE] = errno;
+	}
 	if (preserve & PRESERVE_TIMESTAMPS) {
 		times_of(st, ts);
 		if (futimens(fd, ts) < 0)

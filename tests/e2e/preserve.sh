@@ -149,4 +149,27 @@ for arg in --preserve=bogus --preserve= --no-preserve=x "--preserve=mode,nope"; 
 	[ $c = $u ] || fail "$arg: exit $u, cp $c"
 	cmp -s "$T/c.err" "$T/u.err" || { fail "$arg: message differs"; diff "$T/c.err" "$T/u.err"; }
 done
+# As an unprivileged user, a read-only file keeps its xattrs (setting one
+# takes write permission on the copy, which it gets meanwhile, as from cp).
+if [ $xattrs = 1 ] && [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	mkdir -p "$T/ux"
+	printf 'ro\n' >"$T/ux/f"
+	setfattr -n user.k -v kept "$T/ux/f"
+	chmod 444 "$T/ux/f"
+	chown -R 65534:65534 "$T/ux"
+	chmod 755 "$T"
+	for args in -a --preserve=xattr "--preserve=xattr,mode" "-a --no-preserve=mode"; do
+		for side in c u; do
+			rm -f "$T/ux/$side"
+			prog=cp; [ $side = u ] && prog=$UCP
+			# shellcheck disable=SC2086
+			(cd "$T/ux" && setpriv --reuid=65534 --regid=65534 --clear-groups $prog $args f $side) ||
+				fail "$args as nobody: $prog failed"
+		done
+		[ "$(getfattr --absolute-names --only-values -n user.k "$T/ux/u" 2>&1)" = kept ] ||
+			fail "$args as nobody: xattr of a read-only file lost"
+		[ "$(stat -c %a "$T/ux/u")" = "$(stat -c %a "$T/ux/c")" ] ||
+			fail "$args as nobody: mode $(stat -c %a "$T/ux/u"), cp's $(stat -c %a "$T/ux/c")"
+	done
+fi
 done_test
