@@ -3545,8 +3545,12 @@ static int dest_follow(struct worker *w, struct job *j, bool src_reg,
 	if (statx(j->dir->dfd, j->dname, 0,
 		  STATX_TYPE | STATX_MTIME | STATX_INO, t) == 0)
 		return 1;
-	if (errno != ENOENT || !src_reg)
+	if (!src_reg)
 		return 0;
+	if (errno != ENOENT) {	/* a loop, a file on the way, ... */
+		job_fail(w, j, errno, true, "cannot stat %s");
+		return -1;
+	}
 	j->announce = true;	/* cp found no file there */
 	job_fail(w, j, 0, true, "not writing through dangling symlink %s");
 	return -1;

@@ -122,6 +122,13 @@ same_as_cp --stdin 'y
 ' -i f g
 same_as_cp --stdin 'y
 ' -iv f g
+# A destination symlink that cannot be followed for another reason than
+# a missing target (a file on its way, a loop) is cp's "cannot stat".
+same_as_cp --setup 'ln -s f/x lf && ln -s lp lp' g lf
+same_as_cp --setup 'ln -s f/x lf && ln -s lp lp' g lp
+same_as_cp --setup 'ln -s f/x lf' -f g lf
+same_as_cp --setup 'ln -s lp lp' --remove-destination g lp
+same_as_cp --setup 'mkdir -p e2/d && ln -s ../../f/x e2/d/x' -r d e2
 # Questions come in the operands' order, whatever each operand is (a
 # symlink, a hard link, a file), so piped answers meet the same ones.
 same_as_cp --setup 'mkdir t && ln f fh && ln -s g lk &&
