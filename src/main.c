@@ -805,8 +805,9 @@ static unsigned parents_finish(struct parent *p, unsigned preserve, bool apply)
  * just made is refused (unless -n, -i, -u or numbered backups decide at
  * the time, in a later round).  A directory named again, and a file onto
  * one just made, are decided in a later round too: by then cp knows
- * whether the earlier copy made its destination, and if not, it tries
- * again (and usually fails again).
+ * whether the earlier copy made its destination (here: the destination
+ * is there, and for a file, is not what it was before the run), and if
+ * not, it tries again (and usually fails again).
  */
 enum later { LATER_NONE, LATER_DIR_AGAIN, LATER_JUST_CREATED,
 	     LATER_THROUGH_LINK };
@@ -816,9 +817,11 @@ struct plan {
 	bool skip;		/* named again, or refused */
 	unsigned char later;	/* enum later: refused in its round if the
 				   destination is there by then */
+	bool pre;		/* later: the destination was there before */
 	unsigned round;
 	struct stat st, pst;	/* the source (as it will be followed), its
 				   directory */
+	struct stat dst;	/* later, pre: the destination before */
 	char *base, *rel;	/* its name; its destination below the
 				   target ("" with whole: all of it) */
 };
@@ -1019,12 +1022,16 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			} else if (p->stat_ok && e->stat_ok && !p->dir &&
 				   !e->dir && !p->whole && !e->whole &&
 				   !strcmp(p->rel, e->rel) && !decide_later) {
+				char *d = plan_disp(o, target, srcs[i], p);
+
 				p->later = S_ISLNK(e->st.st_mode) &&
 						   !o->remove_dest &&
 						   !o->hard_link &&
 						   o->backup == BACKUP_NONE ?
 					   LATER_THROUGH_LINK :
 					   LATER_JUST_CREATED;
+				p->pre = d && !lstat(d, &p->dst);
+				free(d);
 				if (p->round <= e->round)
 					p->round = e->round + 1;
 			} else if (p->round <= e->round) {
@@ -1074,15 +1081,14 @@ static void plan_free(struct plan *pl, int nsrc)
 	free(pl);
 }
 
-static struct timespec run_t0;	/* CLOCK_REALTIME_COARSE at the start */
-
-/* Was this entry made (or replaced) by this run?  Its ctime says, on the
- * coarse clock the kernel stamps it with. */
-static bool made_by_run(const struct stat *st)
+/* Was this destination made (or replaced, or written) by this run?  It
+ * was not there before, or it is another inode, or it changed. */
+static bool made_by_run(const struct plan *p, const struct stat *st)
 {
-	return st->st_ctim.tv_sec > run_t0.tv_sec ||
-	       (st->st_ctim.tv_sec == run_t0.tv_sec &&
-		st->st_ctim.tv_nsec >= run_t0.tv_nsec);
+	return !p->pre || st->st_ino != p->dst.st_ino ||
+	       st->st_dev != p->dst.st_dev ||
+	       st->st_ctim.tv_sec != p->dst.st_ctim.tv_sec ||
+	       st->st_ctim.tv_nsec != p->dst.st_ctim.tv_nsec;
 }
 
 /* An operand decided in its round (enum later) whose destination is
@@ -1163,7 +1169,8 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		}
 		if (disp && plan && plan[i].later &&
 		    fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (plan[i].later == LATER_DIR_AGAIN || made_by_run(&st))) {
+		    (plan[i].later == LATER_DIR_AGAIN ||
+		     made_by_run(&plan[i], &st))) {
 			failed += plan_refuse(plan[i].later, o->ops[i], disp);
 			if (dfd >= 0)
 				close(dfd);
@@ -1210,7 +1217,6 @@ static int run_copy(const struct opts *op)
 	memset(&stats, 0, sizeof(stats));
 	parents_umask = umask(0);
 	umask(parents_umask);
-	clock_gettime(CLOCK_REALTIME_COARSE, &run_t0);
 
 	if (o.nops == 0) {
 		log_usage_error("missing file operand");
