@@ -3804,6 +3804,17 @@ static bool check_existing(struct worker *w, struct job *j)
 	}
 	if (cfg->backup != BACKUP_NONE)
 		return true;	/* a new entry: the old one is backed up */
+	if (cfg->attr_only && !src_reg &&
+	    !(cfg->force && S_ISLNK(j->stx.stx_mode))) {
+		/* cp removes an entry in the way of a link or special it
+		 * makes only when it copies data: here its make fails (-f
+		 * retries a symlink after removing it). */
+		job_fail(w, j, EEXIST, true,
+			 S_ISLNK(j->stx.stx_mode) ? "cannot create symbolic link %s" :
+			 S_ISFIFO(j->stx.stx_mode) ? "cannot create fifo %s" :
+						     "cannot create special file %s");
+		return false;
+	}
 	if (src_reg && !S_ISREG(j->dstx.stx_mode) &&
 	    !S_ISLNK(j->dstx.stx_mode)) {
 		j->into_special = true;	/* a FIFO or device: written into */
