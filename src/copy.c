@@ -3842,6 +3842,7 @@ static bool check_existing(struct worker *w, struct job *j)
 					 "cannot open %s for reading");
 				return false;
 			}
+			j->announce = true;	/* cp -v names it first */
 			job_fail(w, j, err, true,
 				 "cannot create regular file %s");
 			return false;

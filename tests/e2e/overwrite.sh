@@ -67,9 +67,10 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	for args in "new ro/mine" "new ro/theirs" "sparse ro/holes" "-p new ro/mine" \
 		    "-b new ro/mine" "-a --backup=numbered new ro/mine" \
 		    "-b new new ro" "-r sd sd ro" "-b -t ro sd/mine sd/mine" \
-		    "secret ro/theirs"; do
-		(cd "$T/a" && as_nobody cp $args 2>../a.err; echo $? >../a.rc)
-		(cd "$T/b" && as_nobody "$UCP" $args 2>../b.err; echo $? >../b.rc)
+		    "secret ro/theirs" "-v new ro/theirs"; do
+		(cd "$T/a" && as_nobody cp $args >../a.out 2>../a.err; echo $? >../a.rc)
+		(cd "$T/b" && as_nobody "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
+		cmp -s "$T/a.out" "$T/b.out" || { fail "read-only dir, $args: stdout differs"; diff "$T/a.out" "$T/b.out"; }
 		sed -i 's/^cp: /ucp: /' "$T/a.err"
 		cmp -s "$T/a.rc" "$T/b.rc" || fail "read-only dir, $args: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
 		cmp -s "$T/a.err" "$T/b.err" || { fail "read-only dir, $args: stderr differs"; diff "$T/a.err" "$T/b.err"; }
