@@ -3804,11 +3804,14 @@ static bool check_existing(struct worker *w, struct job *j)
 	}
 	if (cfg->backup != BACKUP_NONE)
 		return true;	/* a new entry: the old one is backed up */
-	if (cfg->attr_only && !src_reg &&
-	    !(cfg->force && S_ISLNK(j->stx.stx_mode))) {
+	if (!src_reg && (cfg->attr_only ?
+				 !(cfg->force && S_ISLNK(j->stx.stx_mode)) :
+				 j->deref && !S_ISLNK(j->stx.stx_mode))) {
 		/* cp removes an entry in the way of a link or special it
-		 * makes only when it copies data: here its make fails (-f
-		 * retries a symlink after removing it). */
+		 * makes only when it copies data, and then for a special
+		 * only when it did not follow links to it (-L, or -H for
+		 * an operand): else its make fails (-f retries a symlink
+		 * after removing it). */
 		job_fail(w, j, EEXIST, true,
 			 S_ISLNK(j->stx.stx_mode) ? "cannot create symbolic link %s" :
 			 S_ISFIFO(j->stx.stx_mode) ? "cannot create fifo %s" :
@@ -3929,6 +3932,25 @@ static void symlink_create(struct worker *w, struct job *j)
 	req_submit(w, j, r);
 }
 
+/*
+ * A symlink or special node made over an existing entry fails at its
+ * temp name where the directory may not be written.  cp (-P) removes
+ * the old entry first, or with -b moves it aside, and that is what it
+ * reports: the message for err, or NULL when it is the make's own.
+ */
+static const char *replace_fails(const struct worker *w, const struct job *j,
+				 int err)
+{
+	const struct copy_config *cfg = &w->run->cfg;
+
+	if (!j->dst_exists || cfg->sync || !cfg->deref_never ||
+	    cfg->hard_link || cfg->symbolic_link ||
+	    (err != EACCES && err != EPERM && err != EROFS))
+		return NULL;
+	return cfg->backup != BACKUP_NONE ? "cannot backup %s" :
+					    "cannot remove %s";
+}
+
 static void job_on_symlink(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_SYMLINKAT);
@@ -3947,6 +3969,7 @@ static void job_on_symlink(struct worker *w, struct job *j, struct req *r)
 				  "cannot create symbolic link %s to %s");
 		else if (r->res != -EEXIST)
 			job_fail(w, j, -r->res, true,
+				 replace_fails(w, j, -r->res) ? :
 				 "cannot create symbolic link %s");
 		job_close(w, j);
 		return;
@@ -3975,6 +3998,7 @@ static void special_create(struct worker *w, struct job *j)
 
 	if (mknodat(j->dir->dfd, name, mode, dev) < 0) {
 		job_fail(w, j, errno, true,
+			 replace_fails(w, j, errno) ? :
 			 S_ISFIFO(mode) ? "cannot create fifo %s" :
 					  "cannot create special file %s");
 		job_close(w, j);

@@ -22,6 +22,7 @@ fixture() {
 	ln -s nowhere "$1/s/dang"
 	ln -s s "$1/slink"
 	printf 'u\n' >"$1/u/f"
+	printf 'u\n' >"$1/u/p"
 	printf 'ug\n' >"$1/u/d/g"
 	printf 'OLD\n' >"$1/old/f"
 	printf 'OLDG\n' >"$1/old/d/g"
@@ -52,7 +53,7 @@ opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 	"s/dang t" "slink t" "s/d u/d t" "s/f s/hl t" "s/hl s/f old"
 	"s/d/. u/d/. old/d" "s old/d/g" "s/d s/d/e t" "u/f s/d/. old/d"
 	"s/d/e s t" "s mix" "s/. mix/s" "s/f s/d mix/s" "s mix3" "s mix4"
-	"s/f s/l s/dang ." "s/d/g mix5")
+	"s/f s/l s/dang ." "s/d/g mix5" "s/p s/l u")
 # Where ucp differs (man STANDARDS): with --parents, a later operand
 # naming a directory that cp made as an earlier one's parent gets a
 # warning ("specified more than once") or an error ("File exists"); cp
@@ -62,6 +63,7 @@ known() {
 	"-r --parents|s/d/e s/d t" | "-r --parents|s/d/e s t") return 0 ;;
 	"-rs|s mix" | "-rs|s/. mix/s" | "-rs|s mix3") return 0 ;;
 	"-as|s mix" | "-as|s/. mix/s" | "-as|s mix3") return 0 ;;
+	"-rs|s/p s/l u" | "-as|s/p s/l u") return 0 ;;
 	esac
 	return 1
 }
