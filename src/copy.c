@@ -4509,8 +4509,18 @@ static void job_start(struct worker *w, struct job *j)
 			return;
 		}
 		/* cp stats the destination first: only a missing
-		 * directory gets as far as the create. */
+		 * directory gets as far as the create, and for a file,
+		 * after the open of the source. */
 		j->announce = -j->dir->dfd == ENOENT;
+		if (j->announce && S_ISREG(j->stx.stx_mode) &&
+		    !w->run->cfg.hard_link && !w->run->cfg.symbolic_link &&
+		    !w->run->cfg.sync &&
+		    faccessat(j->dir->sfd, j->name, R_OK, AT_EACCESS) < 0) {
+			job_fail(w, j, errno, false,
+				 "cannot open %s for reading");
+			job_close(w, j);
+			return;
+		}
 		if ((w->run->cfg.hard_link || w->run->cfg.symbolic_link) &&
 		    -j->dir->dfd == ENOENT && !S_ISDIR(j->stx.stx_mode)) {
 			job_fail2(w, j, ENOENT, true,

@@ -136,6 +136,13 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 					  log_quote(src_disp));
 				goto fail;
 			}
+			/* a file: cp opens the source first */
+			if (S_ISREG(st.st_mode) && as_reg &&
+			    faccessat(AT_FDCWD, src, R_OK, AT_EACCESS) < 0) {
+				log_error(errno, "cannot open %s for reading",
+					  log_quote(src_disp));
+				goto fail;
+			}
 			log_error(as_reg ? ENOTDIR : ENOENT,
 				  as_reg ?
 					  "cannot create regular file %s" :

@@ -48,6 +48,24 @@ for args in "-r" "-a" "-rp" "-r --preserve=mode" "-rv"; do
 	cmp -s "$T/b/src/ok/deep/g" "$T/b/dst/ok/deep/g" || fail "$args: the readable files were not copied"
 done
 
+# An unreadable file onto a destination that cannot be made (its
+# directory is missing; "DIR/" that is not there): cp opens the source
+# first, so that is the error.
+for args in "src/secret nodir/x" "src/secret nodir/" "-v src/secret nodir/"; do
+	rm -rf "${T:?}/a" "$T/b"
+	mkdir "$T/a" "$T/b"
+	fixture "$T/a"
+	fixture "$T/b"
+	# shellcheck disable=SC2086
+	(cd "$T/a" && as_user cp $args >../a.out 2>../a.err; echo $? >../a.rc)
+	# shellcheck disable=SC2086
+	(cd "$T/b" && as_user "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
+	sed -i 's/^cp: /ucp: /' "$T/a.err"
+	for f in out err rc; do
+		cmp -s "$T/a.$f" "$T/b.$f" || { fail "$args: $f differs from cp's"; diff "$T/a.$f" "$T/b.$f"; }
+	done
+done
+
 # Onto an existing copy: cp decides about the destination before it opens
 # the source, so -n and -u skip an unreadable file quietly, -i asks first,
 # and a directory in its way is the error rather than the read.
