@@ -3812,10 +3812,12 @@ static bool check_existing(struct worker *w, struct job *j)
 		 * only when it did not follow links to it (-L, or -H for
 		 * an operand): else its make fails (-f retries a symlink
 		 * after removing it). */
+		mode_t m = j->stx.stx_mode;
+
 		job_fail(w, j, EEXIST, true,
-			 S_ISLNK(j->stx.stx_mode) ? "cannot create symbolic link %s" :
-			 S_ISFIFO(j->stx.stx_mode) ? "cannot create fifo %s" :
-						     "cannot create special file %s");
+			 S_ISLNK(m) ? "cannot create symbolic link %s" :
+			 S_ISFIFO(m) ? "cannot create fifo %s" :
+				       "cannot create special file %s");
 		return false;
 	}
 	if (src_reg && !S_ISREG(j->dstx.stx_mode) &&

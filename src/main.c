@@ -683,7 +683,8 @@ static int make_parent(const char *sp, const char *dp, const struct stat *st,
 	if (!(o->preserve & PRESERVE_MODE)) {
 		if (omit & ~now.st_mode)
 			omit &= ~parents_umask;
-		if ((omit & ~now.st_mode) || (now.st_mode & S_IRWXU) != S_IRWXU) {
+		if ((omit & ~now.st_mode) ||
+		    (now.st_mode & S_IRWXU) != S_IRWXU) {
 			p->mode = (now.st_mode | omit) & 07777;
 			p->restore = true;
 		}
@@ -1001,7 +1002,8 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			    !strcmp(p->base, e->base)) {
 				if (p->dir) {
 					p->later = LATER_DIR_AGAIN;
-					p->round = e->round + 1;
+					if (p->round <= e->round)
+						p->round = e->round + 1;
 					continue;
 				}
 				log_note("warning: source file %s specified "
@@ -1099,7 +1101,8 @@ static bool made_by_run(const struct plan *p, const struct stat *st)
 }
 
 /* An operand decided in its round (enum later) whose destination is
- * there (a file: made by this run): skipped with cp's message.  Returns the failures (0 or 1). */
+ * there (a file: made by this run): skipped with cp's message.  Returns
+ * the failures (0 or 1). */
 static unsigned plan_refuse(unsigned later, const char *op, const char *disp)
 {
 	switch (later) {
