@@ -9,8 +9,15 @@
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	int slash = la && a[la - 1] != '/';
-	char *p = malloc(la + (size_t)slash + lb + 1);
+	int slash;
+	char *p;
+
+	/* "s///" + "d" is "s/d", as cp names it (gnulib's
+	 * file_name_concat). */
+	while (la > 1 && a[la - 1] == '/' && a[la - 2] == '/')
+		la--;
+	slash = la && a[la - 1] != '/';
+	p = malloc(la + (size_t)slash + lb + 1);
 
 	if (!p)
 		return NULL;

@@ -56,6 +56,7 @@ same_as_cp -rlP s linkedP
 same_as_cp -l s/f hardf
 same_as_cp -r --strip-trailing-slashes s/ stripped
 same_as_cp -rv --strip-trailing-slashes s/// stripped2
+same_as_cp -rv s/// notstripped
 same_as_cp -Z s/f z
 same_as_cp --context=x s/f z
 same_as_cp -u s/f old/f

@@ -15,6 +15,8 @@ int main(void)
 	chk(path_join("a", "b"), "a/b", "join");
 	chk(path_join("a/", "b"), "a/b", "join after slash");
 	chk(path_join("", "b"), "b", "join to empty");
+	chk(path_join("a///", "b"), "a/b", "join after slashes (cp's names)");
+	chk(path_join("/", "b"), "/b", "join to the root");
 	chk(path_base("a/b"), "b", "base");
 	chk(path_base("a/b/"), "b", "base with trailing slash");
 	chk(path_base("b"), "b", "base alone");
