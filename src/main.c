@@ -1008,7 +1008,7 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 				}
 				log_note("warning: source file %s specified "
 					 "more than once",
-					 log_quote(o->ops[i]));
+					 log_quote(srcs[i]));
 				p->skip = true;
 			} else if (p->dir && e->dir && o->recursive &&
 				   o->deref == DEREF_NEVER &&
@@ -1181,7 +1181,7 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		    fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    (plan[i].later == LATER_DIR_AGAIN ||
 		     made_by_run(&plan[i], &st))) {
-			failed += plan_refuse(plan[i].later, o->ops[i], disp);
+			failed += plan_refuse(plan[i].later, src, disp);
 			if (dfd >= 0)
 				close(dfd);
 			free(name);
@@ -1193,7 +1193,7 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		 * destination exists (it may ask) ends its run. */
 		asks = o->clobber == CLOBBER_ASK && disp &&
 		       fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0;
-		if (disp && !add_operand(run, o, src, o->ops[i], dfd, name,
+		if (disp && !add_operand(run, o, src, src, dfd, name,
 					 disp))
 			failed++;
 		free(name);
@@ -1322,7 +1322,9 @@ static int run_copy(const struct opts *op)
 		size_t n = strlen(o.ops[i]);
 
 		srcs[i] = strdup(o.ops[i]);
-		while (srcs[i] && o.strip_slashes && n > 1 &&
+		/* cp strips them only with a target directory: "cp
+		 * --strip-trailing-slashes link/ new" follows the link. */
+		while (srcs[i] && o.strip_slashes && into_dir && n > 1 &&
 		       srcs[i][n - 1] == '/')
 			srcs[i][--n] = 0;
 		if (!srcs[i]) {

@@ -57,6 +57,11 @@ same_as_cp -l s/f hardf
 same_as_cp -r --strip-trailing-slashes s/ stripped
 same_as_cp -rv --strip-trailing-slashes s/// stripped2
 same_as_cp -rv s/// notstripped
+# Only with a target directory does cp strip them (and then names the
+# operand without them); "SRC/ DEST" still follows a link to a directory.
+same_as_cp -rv --strip-trailing-slashes slink/ stripped3
+same_as_cp -rv --strip-trailing-slashes slink/ s/dl/ old
+same_as_cp -rv --strip-trailing-slashes -t old slink/
 same_as_cp -Z s/f z
 same_as_cp --context=x s/f z
 same_as_cp -u s/f old/f
