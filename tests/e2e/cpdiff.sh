@@ -64,6 +64,10 @@ known() {
 	"-rs|s mix" | "-rs|s/. mix/s" | "-rs|s mix3") return 0 ;;
 	"-as|s mix" | "-as|s/. mix/s" | "-as|s mix3") return 0 ;;
 	"-rs|s/p s/l u" | "-as|s/p s/l u") return 0 ;;
+	# which of f and its hard link hl the walk meets first decides
+	# whose data an --attributes-only copy onto old/f keeps
+	"-a --attributes-only|s/. old" | "-a --attributes-only -f|s/. old")
+		return 0 ;;
 	esac
 	return 1
 }
