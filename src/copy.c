@@ -1715,19 +1715,20 @@ static void hl_release(struct copy_run *run, struct job *j)
 	pthread_mutex_unlock(&run->hl_lock);
 }
 
-/* Is j's destination entry the group's file already?  (Linked again,
- * the temp name would stay: rename(2) does nothing between two links of
- * one file.) */
-static bool hl_is_target(const struct job *j)
+/* Is st (the group's file) j's destination entry already?  (Linked
+ * again, the temp name would stay: rename(2) does nothing between two
+ * links of one file.) */
+static bool hl_is_dest(const struct job *j, const struct stat *st)
 {
-	struct stat st;
+	return j->dst_exists && st->st_ino == j->dstx.stx_ino &&
+	       major(st->st_dev) == j->dstx.stx_dev_major &&
+	       minor(st->st_dev) == j->dstx.stx_dev_minor;
+}
 
-	return j->dst_exists &&
-	       fstatat(j->hl->dh->fd, j->hl->name, &st,
-		       AT_SYMLINK_NOFOLLOW) == 0 &&
-	       st.st_ino == j->dstx.stx_ino &&
-	       major(st.st_dev) == j->dstx.stx_dev_major &&
-	       minor(st.st_dev) == j->dstx.stx_dev_minor;
+/* The group's file, by name: 0 or -1 (errno). */
+static int hl_stat(const struct job *j, struct stat *st)
+{
+	return fstatat(j->hl->dh->fd, j->hl->name, st, AT_SYMLINK_NOFOLLOW);
 }
 
 static void hl_link(struct worker *w, struct job *j)
@@ -1856,15 +1857,16 @@ static bool ld_hl_start(struct worker *w, struct job *j)
 	case HL_COPY:
 		return true;
 	case HL_LINK:
-		if (hl_is_target(j)) {	/* DEST has it so already */
-			job_close(w, j);
-			return false;
+		if (hl_stat(j, &a) == 0) {
+			if (hl_is_dest(j, &a)) {	/* DEST has it so */
+				job_close(w, j);
+				return false;
+			}
+			if (fstatat(j->dir->ldfd, j->name, &b,
+				    AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+				return true;
 		}
-		if (fstatat(j->hl->dh->fd, j->hl->name, &a,
-			    AT_SYMLINK_NOFOLLOW) == 0 &&
-		    fstatat(j->dir->ldfd, j->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-			return true;
 		j->ld_link = false;
 		hl_link(w, j);
 		return false;
@@ -2236,8 +2238,32 @@ static bool try_clone(struct worker *w, struct job *j)
 	return false;
 }
 
+/*
+ * An entry made over an existing one fails at its temp name where the
+ * directory may not be written.  cp first moves the old entry aside
+ * (-b), or removes it in the way of a symlink or special node (-P), and
+ * that is what it reports: the message for err, or NULL when the make's
+ * own is cp's too (a file without -b: cp writes into the old one).
+ */
+static const char *replace_fails(const struct worker *w, const struct job *j,
+				 int err)
+{
+	const struct copy_config *cfg = &w->run->cfg;
+
+	if (!j->dst_exists || cfg->sync || cfg->hard_link ||
+	    cfg->symbolic_link ||
+	    (err != EACCES && err != EPERM && err != EROFS))
+		return NULL;
+	if (cfg->backup != BACKUP_NONE)
+		return "cannot backup %s";
+	return S_ISREG(j->stx.stx_mode) || !cfg->deref_never ?
+		       NULL : "cannot remove %s";
+}
+
 static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 {
+	const char *why;
+
 	assert(r->op == OP_OPENAT);
 	if ((r->res == -EOPNOTSUPP || r->res == -EISDIR) && !j->named_tmp &&
 	    !j->inplace) {
@@ -2263,10 +2289,8 @@ static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
 		space_defer(w, j);	/* out of inodes: retry alone */
 		return;
 	}
-	if ((r->res == -EACCES || r->res == -EPERM || r->res == -EROFS) &&
-	    j->dst_exists && w->run->cfg.backup != BACKUP_NONE) {
-		/* cp -b moves the old file aside first, and that fails. */
-		job_fail(w, j, -r->res, true, "cannot backup %s");
+	if (r->res < 0 && (why = replace_fails(w, j, -r->res))) {
+		job_fail(w, j, -r->res, true, why);
 		job_close(w, j);
 		return;
 	}
@@ -3185,6 +3209,8 @@ static void open_source(struct worker *w, struct job *j, int extra);
  */
 static bool sync_hl_unchanged(struct worker *w, struct job *j)
 {
+	struct stat st;
+
 	j->hl_relink = true;	/* its data stays: no backup of it */
 	switch (hl_claim(w->run, j)) {
 	case HL_FIRST:
@@ -3194,7 +3220,7 @@ static bool sync_hl_unchanged(struct worker *w, struct job *j)
 		hl_park(w, j);
 		return true;
 	case HL_LINK:
-		if (hl_is_target(j)) {
+		if (hl_stat(j, &st) == 0 && hl_is_dest(j, &st)) {
 			hl_release(w->run, j);
 			return false;
 		}
@@ -3647,6 +3673,17 @@ static bool copy_through_link(struct worker *w, struct job *j,
 	return ok;
 }
 
+/* cp opens a file's source before it creates or opens its destination:
+ * an unreadable one is the error it reports.  True after that. */
+static bool source_unreadable(struct worker *w, struct job *j)
+{
+	if (faccessat(j->dir->sfd, j->name, R_OK, AT_EACCESS) == 0)
+		return false;
+	j->announce = true;
+	job_fail(w, j, errno, false, "cannot open %s for reading");
+	return true;
+}
+
 /* After the source is known (j->stx), apply cp's rules for an existing
  * destination.  Returns false when the job is over (skipped or failed). */
 static bool check_existing(struct worker *w, struct job *j)
@@ -3838,15 +3875,8 @@ static bool check_existing(struct worker *w, struct job *j)
 				j->keep_dst_mode = false;
 				return true;
 			}
-			/* cp opens the source first. */
-			if (j->sfd < 0 &&
-			    faccessat(j->dir->sfd, j->name, R_OK,
-				      AT_EACCESS) < 0) {
-				j->announce = true;
-				job_fail(w, j, errno, false,
-					 "cannot open %s for reading");
+			if (j->sfd < 0 && source_unreadable(w, j))
 				return false;
-			}
 			j->announce = true;	/* cp -v names it first */
 			job_fail(w, j, err, true,
 				 "cannot create regular file %s");
@@ -3932,25 +3962,6 @@ static void symlink_create(struct worker *w, struct job *j)
 	r->fd2 = j->dir->dfd;
 	r->path2 = publish_name(w, j);
 	req_submit(w, j, r);
-}
-
-/*
- * A symlink or special node made over an existing entry fails at its
- * temp name where the directory may not be written.  cp (-P) removes
- * the old entry first, or with -b moves it aside, and that is what it
- * reports: the message for err, or NULL when it is the make's own.
- */
-static const char *replace_fails(const struct worker *w, const struct job *j,
-				 int err)
-{
-	const struct copy_config *cfg = &w->run->cfg;
-
-	if (!j->dst_exists || cfg->sync || !cfg->deref_never ||
-	    cfg->hard_link || cfg->symbolic_link ||
-	    (err != EACCES && err != EPERM && err != EROFS))
-		return NULL;
-	return cfg->backup != BACKUP_NONE ? "cannot backup %s" :
-					    "cannot remove %s";
 }
 
 static void job_on_symlink(struct worker *w, struct job *j, struct req *r)
@@ -4516,10 +4527,7 @@ static void job_start(struct worker *w, struct job *j)
 		j->announce = -j->dir->dfd == ENOENT;
 		if (j->announce && S_ISREG(j->stx.stx_mode) &&
 		    !w->run->cfg.hard_link && !w->run->cfg.symbolic_link &&
-		    !w->run->cfg.sync &&
-		    faccessat(j->dir->sfd, j->name, R_OK, AT_EACCESS) < 0) {
-			job_fail(w, j, errno, false,
-				 "cannot open %s for reading");
+		    !w->run->cfg.sync && source_unreadable(w, j)) {
 			job_close(w, j);
 			return;
 		}

@@ -90,12 +90,13 @@ static int open_dir_path(const char *path)
 }
 
 /*
- * Queue the copy of operand src to dst_dir/dst_name (displayed as
+ * Queue the copy of operand src (named so in messages: trailing slashes
+ * are stripped before, where they are) to dst_dir/dst_name (displayed as
  * dst_disp).  Returns false when the operand failed before any job.
  */
 static bool add_operand(struct copy_run *run, const struct opts *o,
-			const char *src, const char *src_disp, int dst_dirfd,
-			const char *dst_name, const char *dst_disp)
+			const char *src, int dst_dirfd, const char *dst_name,
+			const char *dst_disp)
 {
 	struct stat st;
 	char *sdir = NULL, *sname = NULL;
@@ -106,7 +107,7 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 	 * wording for every way it can be wrong (missing, "file/", ...). */
 	ret = follow ? stat(src, &st) : lstat(src, &st);
 	if (ret < 0) {
-		log_error(errno, "cannot stat %s", log_quote(src_disp));
+		log_error(errno, "cannot stat %s", log_quote(src));
 		goto fail;
 	}
 	if (has_trailing_slash(dst_disp) && dst_dirfd >= 0) {
@@ -125,7 +126,7 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 		}
 		if (ret < 0 && !S_ISDIR(st.st_mode)) {
 			if (o->verbose)	/* cp lists it, then fails */
-				log_out("%s -> %s", log_quote(src_disp),
+				log_out("%s -> %s", log_quote(src),
 					log_quote(dst_disp));
 			if (o->hard_link || o->symbolic_link) {
 				/* cp's link(2) or symlink(2) of "DEST/" */
@@ -133,14 +134,14 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 					  "cannot create hard link %s to %s" :
 					  "cannot create symbolic link %s to %s",
 					  log_quote(dst_disp),
-					  log_quote(src_disp));
+					  log_quote(src));
 				goto fail;
 			}
 			/* a file: cp opens the source first */
 			if (S_ISREG(st.st_mode) && as_reg &&
 			    faccessat(AT_FDCWD, src, R_OK, AT_EACCESS) < 0) {
 				log_error(errno, "cannot open %s for reading",
-					  log_quote(src_disp));
+					  log_quote(src));
 				goto fail;
 			}
 			log_error(as_reg ? ENOTDIR : ENOENT,
@@ -174,7 +175,7 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 		log_error(-sfd, "cannot stat %s", log_quote(src));
 		goto fail;
 	}
-	ret = copy_run_add(run, sfd, sname, src_disp, src, dst_dirfd, dst_name,
+	ret = copy_run_add(run, sfd, sname, src, src, dst_dirfd, dst_name,
 			   dst_disp, follow, S_ISDIR(st.st_mode));
 	if (ret < 0) {
 		close(sfd);
@@ -1140,8 +1141,8 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 			log_error(ENOMEM, "cannot copy %s",
 				  log_quote(o->ops[0]));
 			failed++;
-		} else if (!add_operand(run, o, srcs[0], o->ops[0],
-					open_dir_path(ddir), dname, dst)) {
+		} else if (!add_operand(run, o, srcs[0], open_dir_path(ddir),
+					dname, dst)) {
 			failed++;
 		}
 		free(ddir);
@@ -1175,9 +1176,11 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 			if (!o->parents)
 				log_error(ENOMEM, "cannot copy %s",
 					  log_quote(src));
+			free(name);
 			failed++;
+			continue;
 		}
-		if (disp && plan && plan[i].later &&
+		if (plan && plan[i].later &&
 		    fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    (plan[i].later == LATER_DIR_AGAIN ||
 		     made_by_run(&plan[i], &st))) {
@@ -1191,10 +1194,9 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		/* -i: cp asks about the operands in their order, and answers
 		 * piped in must meet the same questions, so an operand whose
 		 * destination exists (it may ask) ends its run. */
-		asks = o->clobber == CLOBBER_ASK && disp &&
+		asks = o->clobber == CLOBBER_ASK &&
 		       fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0;
-		if (disp && !add_operand(run, o, src, src, dfd, name,
-					 disp))
+		if (!add_operand(run, o, src, dfd, name, disp))
 			failed++;
 		free(name);
 		free(disp);
