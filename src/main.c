@@ -57,8 +57,9 @@ static void die_now(void)
  * come back (reading a FIFO nobody writes, a hung network filesystem), so
  * a second signal, or two seconds, ends the process at once, as
  * the signal would end cp.  That is as safe as a SIGKILL: nothing
- * unfinished is at a final name (temp files are unlinked O_TMPFILEs; a
- * temp tree is swept by the next run).
+ * unfinished is at a final name (temp files are unlinked O_TMPFILEs or,
+ * for small replacements, named temps; those and temp trees are swept
+ * by the next run).
  */
 static void on_signal(int sig)
 {

@@ -59,6 +59,32 @@ for sig in INT TERM KILL; do
 	[ -z "$(find "$T" -maxdepth 1 -name '.ucp.*' -print -quit)" ] ||
 		fail "temp tree left after SIG$sig and a rerun"
 done
+
+# SIGKILL while small files replace older ones: each is written to a named
+# temp beside its old version and renamed over it, so a killed run leaves
+# every name with its old or its new content, and the temps it left are
+# removed by the next run into their directory.
+mkdir -p "$T/old"
+for f in "$S"/sub/*; do echo "old ${f##*/}" >"$T/old/${f##*/}"; done
+UCP_TEST_SLOW_US=20000 "$UCP" -rT "$S/sub" "$T/old" &
+pid=$!
+for _ in $(seq 500); do
+	[ -n "$(find "$T/old" -name '.ucp.*' -print -quit)" ] && break
+	sleep 0.01
+done
+[ -n "$(find "$T/old" -name '.ucp.*' -print -quit)" ] ||
+	fail "replace: no temp file was seen (the test proves nothing)"
+{ kill -KILL $pid; wait $pid; } 2>/dev/null
+for f in "$S"/sub/*; do
+	n=${f##*/}
+	cmp -s "$f" "$T/old/$n" || [ "$(cat "$T/old/$n")" = "old $n" ] ||
+		fail "replace: $n is neither the old nor the new file"
+done
+"$UCP" -rT "$S/sub" "$T/old" || fail "rerun after a killed replace: exit status"
+same_tree "$S/sub" "$T/old" || fail "rerun after a killed replace: tree differs"
+[ -z "$(find "$T/old" -name '.ucp.*' -print -quit)" ] ||
+	fail "rerun after a killed replace: temp files left"
+
 # A copy that always finished first would prove nothing.
 [ $interrupted -gt 0 ] || fail "no copy was interrupted: make the source bigger"
 done_test

@@ -17,6 +17,7 @@ mkdir -p "$T/src/sub/deeper"
 mkfile "$T/src/a" 300000
 mkfile "$T/src/sub/b" 10
 mkfile "$T/src/sub/deeper/c" 131073
+mkfile "$T/src/sub/large" $((1536 << 10))	# replaced as an O_TMPFILE
 ln -s a "$T/src/link"
 
 if [ "${UCP_ENGINE:-ring}" = ring ]; then
@@ -50,12 +51,15 @@ if [ "${UCP_ENGINE:-ring}" != ring ] && command -v strace >/dev/null; then
 	# A new tree (built under a temp name): files created at their names.
 	grep -q 'openat2(.*O_CREAT|O_EXCL.*RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH' "$T/st" ||
 		fail "the new file was not made with openat2: $(head -3 "$T/st")"
-	# Into the existing tree: replacements are made as O_TMPFILE.
+	# Into the existing tree: replacements are made as named temps
+	# (below 1 MiB) or O_TMPFILE.
 	strace -f -qq -e trace=openat2 -o "$T/st" "$UCP" -rT "$T/src" "$T/d3" ||
 		fail "under strace, replacing: exit $?"
 	same_tree "$T/src" "$T/d3" || fail "under strace, replacing: tree differs"
 	grep -q 'openat2(.*O_TMPFILE.*RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH' "$T/st" ||
-		fail "the temp file was not made with openat2: $(head -3 "$T/st")"
+		fail "the large file's temp was not made with openat2: $(head -3 "$T/st")"
+	grep -q 'openat2(.*"\.ucp\.[^"]*\.b\.tmp".*O_CREAT|O_EXCL.*RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH' "$T/st" ||
+		fail "the small file's temp was not made with openat2: $(grep -m3 'b\.tmp' "$T/st")"
 	rm -rf "$T/d3"
 	UCP_RING_DISABLE=openat2 strace -f -qq -e trace=openat2 -o "$T/st" "$UCP" -r "$T/src" "$T/d3" ||
 		fail "openat2 disabled: exit $?"
