@@ -3172,14 +3172,44 @@ static void job_on_close(struct worker *w, struct job *j, struct req *r)
 /* ------------------------------------------------------------------ */
 /* the destination check for entries whose directory existed before */
 
-static bool ask_overwrite(const struct job *j)
+/* "rwxr-sr-t": ls's nine permission characters of mode. */
+static void perm_string(mode_t mode, char out[10])
 {
+	static const char rwx[] = "rwxrwxrwx";
+
+	for (int i = 0; i < 9; i++)
+		out[i] = mode & (0400 >> i) ? rwx[i] : '-';
+	if (mode & S_ISUID)
+		out[2] = mode & S_IXUSR ? 's' : 'S';
+	if (mode & S_ISGID)
+		out[5] = mode & S_IXGRP ? 's' : 'S';
+	if (mode & S_ISVTX)
+		out[8] = mode & S_IXOTH ? 't' : 'T';
+	out[9] = '\0';
+}
+
+/* -i's question, in cp's words: a file we may not write to (dt: what
+ * cp's stat of the destination saw) is named with its mode. */
+static bool ask_overwrite(struct worker *w, const struct job *j,
+			  const struct statx *dt)
+{
+	const struct copy_config *cfg = &w->run->cfg;
 	char *d = dst_disp(j);
-	char line[64];
+	const char *q = log_quote(d ? d : j->dname);
+	char line[64], perms[10];
 	bool yes;
 
 	pthread_mutex_lock(&prompt_lock);
-	log_prompt("overwrite %s? ", log_quote(d ? d : j->dname));
+	if (S_ISLNK(dt->stx_mode) || w->run->is_root ||
+	    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) == 0) {
+		log_prompt("overwrite %s? ", q);
+	} else {
+		perm_string(dt->stx_mode, perms);
+		log_prompt(cfg->force || cfg->remove_dest ?
+				   "replace %s, overriding mode %04o (%s)? " :
+				   "unwritable %s (mode %04o, %s); try anyway? ",
+			   q, (unsigned)(dt->stx_mode & 07777), perms);
+	}
 	yes = fgets(line, sizeof(line), stdin) &&
 	      (line[0] == 'y' || line[0] == 'Y');
 	pthread_mutex_unlock(&prompt_lock);
@@ -3816,7 +3846,8 @@ static bool check_existing(struct worker *w, struct job *j)
 	     (dt->stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
 	      dt->stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec)))
 		return false;	/* -u: the destination is not older */
-	if (cfg->clobber == CLOBBER_ASK && !j->asked && !ask_overwrite(j))
+	if (cfg->clobber == CLOBBER_ASK && !j->asked &&
+	    !ask_overwrite(w, j, dt))
 		return false;
 	if (dst_dir) {
 		job_fail(w, j, 0, true, "cannot overwrite directory %s with "

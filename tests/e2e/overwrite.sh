@@ -87,6 +87,34 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	a=$(stat -c %b "$T/a/ro/holes") b=$(stat -c %b "$T/b/ro/holes")
 	[ "$b" -le $((a + 64)) ] || fail "sparse source written into ro/holes: $b blocks, cp $a"
 	chmod 755 "$T/a/ro" "$T/b/ro"
+
+	# -i onto files we may not write: cp's question names the mode
+	# ("unwritable ... try anyway?", with -f or --remove-destination
+	# "replace ..., overriding mode ..."); a symlink, a file we may
+	# write, or root get the plain "overwrite ...?".  Answered y and n.
+	for side in a b; do
+		rm -rf "$T/$side"
+		mkdir -p "$T/$side/w"
+		printf 's\n' >"$T/$side/w/s"
+		for f in d e g ok; do printf 'old\n' >"$T/$side/w/$f"; done
+		chmod 555 "$T/$side/w/d"; chmod 4555 "$T/$side/w/e"
+		chmod 1444 "$T/$side/w/g"; ln -s d "$T/$side/w/l"
+		chown -R 65534:65534 "$T/$side"
+	done
+	for ans in n y; do
+		for args in "-i s d" "-if s e" "-i --remove-destination s g" \
+			    "-i s g" "-i s l" "-i s ok"; do
+			(cd "$T/a/w" && printf '%s\n' $ans | as_nobody cp $args >../../a.out 2>../../a.err; echo $? >../../a.rc)
+			(cd "$T/b/w" && printf '%s\n' $ans | as_nobody "$UCP" $args >../../b.out 2>../../b.err; echo $? >../../b.rc)
+			sed -i -e 's/^cp: /ucp: /' -e 's/? cp: /? ucp: /' "$T/a.err"
+			cmp -s "$T/a.rc" "$T/b.rc" || fail "-i as a user, $args ($ans): exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
+			cmp -s "$T/a.err" "$T/b.err" || { fail "-i as a user, $args ($ans): stderr differs"; diff "$T/a.err" "$T/b.err"; }
+		done
+	done
+	same_tree --mode --owner "$T/a" "$T/b" || fail "-i as a user: trees differ"
+	printf 'n\n' | "$UCP" -i "$T/b/w/s" "$T/b/w/d" 2>"$T/b.err"
+	[ "$(cat "$T/b.err")" = "ucp: overwrite '$T/b/w/d'? " ] ||
+		fail "-i as root: $(cat "$T/b.err")"
 else
 	echo "note: not root (or no setpriv): the read-only directory case is not run"
 fi
