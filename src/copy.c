@@ -2088,9 +2088,11 @@ static void file_create_tmp(struct worker *w, struct job *j)
 			    (w->run->cfg.verify ? O_RDWR : O_WRONLY);
 	}
 	if (w->run->cfg.attr_only && j->dst_exists &&
-	    S_ISREG(j->dstx.stx_mode) && w->run->cfg.backup == BACKUP_NONE) {
+	    S_ISREG(j->dstx.stx_mode) && w->run->cfg.backup == BACKUP_NONE &&
+	    !w->run->cfg.remove_dest) {
 		/* --attributes-only: the file keeps its data (cp opens it
-		 * without O_TRUNC); only its attributes change. */
+		 * without O_TRUNC); only its attributes change.  Not with
+		 * --remove-destination, where cp makes a new, empty file. */
 		j->inplace = true;
 		r->path = j->dname;
 		r->oflags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
