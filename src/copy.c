@@ -1418,17 +1418,25 @@ static void json_file(const struct job *j)
  * regular file when it dereferences nothing; a backup moves the entry
  * instead.  ucp replaces the entry in one rename when the new one is
  * complete, and says "removed" then. */
-static bool cp_removes(const struct copy_run *run, const struct job *j)
+static bool cp_unlinks_first(const struct copy_run *run,
+			     const struct job *j)
 {
 	const struct copy_config *cfg = &run->cfg;
+	/* cp's DEREF_NEVER: -P, or -H below the operands */
+	bool never = cfg->deref_never || (!cfg->deref_all && !j->dir->root);
 
-	if (!j->dst_exists || S_ISDIR(j->dstx.stx_mode) || j->into_special ||
-	    cfg->backup != BACKUP_NONE || cfg->hard_link ||
-	    cfg->symbolic_link)
+	if (!j->dst_exists || S_ISDIR(j->dstx.stx_mode) ||
+	    cfg->backup != BACKUP_NONE)
 		return false;
 	return cfg->remove_dest ||
 	       ((cfg->preserve & PRESERVE_LINKS) && j->dstx.stx_nlink > 1) ||
-	       (cfg->deref_never && !S_ISREG(j->stx.stx_mode));
+	       (never && !S_ISREG(j->stx.stx_mode));
+}
+
+static bool cp_removes(const struct copy_run *run, const struct job *j)
+{
+	return !j->into_special && !run->cfg.symbolic_link &&
+	       cp_unlinks_first(run, j);
 }
 
 static void entry_published(struct worker *w, struct job *j)
@@ -1782,8 +1790,13 @@ static void ld_link(struct worker *w, struct job *j)
 
 static void create_entry(struct worker *w, struct job *j);
 
+static const char *replace_fails(const struct worker *w, struct job *j,
+				 int err);
+
 static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 {
+	const char *why;
+
 	assert(r->op == OP_LINKAT);
 	if (r->res == -EEXIST) {
 		/* Appeared since we looked, or the temp name is taken. */
@@ -1806,7 +1819,13 @@ static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 		create_entry(w, j);
 		return;
 	}
+	if (r->res < 0 && !j->hl && (why = replace_fails(w, j, -r->res))) {
+		job_fail(w, j, -r->res, true, why);
+		job_close(w, j);
+		return;
+	}
 	if (r->res < 0) {
+		j->announce = !j->hl;	/* cp -v names it first */
 		job_fail2(w, j, -r->res, true, "cannot create hard link %s to %s");
 		job_close(w, j);
 		return;
@@ -2256,23 +2275,27 @@ static bool try_clone(struct worker *w, struct job *j)
 /*
  * An entry made over an existing one fails at its temp name where the
  * directory may not be written.  cp first moves the old entry aside
- * (-b), or removes it in the way of a symlink or special node (-P), and
- * that is what it reports: the message for err, or NULL when the make's
- * own is cp's too (a file without -b: cp writes into the old one).
+ * (-b), or removes it where cp_unlinks_first(), and that is what it
+ * reports: the message for err, or NULL when the make's own is cp's too
+ * (a file without -b: cp writes into the old one; -l: the link fails).
+ * cp fails so before its -v line: with a message, j goes unlisted.
  */
-static const char *replace_fails(const struct worker *w, const struct job *j,
+static const char *replace_fails(const struct worker *w, struct job *j,
 				 int err)
 {
 	const struct copy_config *cfg = &w->run->cfg;
+	const char *why = NULL;
 
-	if (!j->dst_exists || cfg->sync || cfg->hard_link ||
-	    cfg->symbolic_link ||
+	if (!j->dst_exists || cfg->sync || cfg->symbolic_link ||
 	    (err != EACCES && err != EPERM && err != EROFS))
 		return NULL;
 	if (cfg->backup != BACKUP_NONE)
-		return "cannot backup %s";
-	return S_ISREG(j->stx.stx_mode) || !cfg->deref_never ?
-		       NULL : "cannot remove %s";
+		why = "cannot backup %s";
+	else if (cp_unlinks_first(w->run, j))
+		why = "cannot remove %s";
+	if (why)
+		j->announce = false;
+	return why;
 }
 
 static void file_on_tmpfile(struct worker *w, struct job *j, struct req *r)
@@ -3868,11 +3891,16 @@ static bool check_existing(struct worker *w, struct job *j)
 		return true;	/* a new file, as if the old one was gone */
 	if (cfg->hard_link || cfg->symbolic_link) {
 		/* cp replaces an existing entry with a link only when told
-		 * to: -f, -b, or (-l) a yes to -i. */
+		 * to: -f, -b, or (-l) a yes to -i; or (-l) where it removes
+		 * the entry before making anything: a symlink or special
+		 * under -P, or a file with other links under
+		 * --preserve=links. */
 		if (cfg->force || cfg->backup != BACKUP_NONE ||
-		    (cfg->hard_link && cfg->clobber == CLOBBER_ASK))
+		    (cfg->hard_link && cfg->clobber == CLOBBER_ASK) ||
+		    (cfg->hard_link && cp_unlinks_first(w->run, j)))
 			return true;
 		if (cfg->hard_link) {
+			j->announce = true;	/* cp -v names it first */
 			job_fail2(w, j, EEXIST, true,
 				  "cannot create hard link %s to %s");
 		} else {

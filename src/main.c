@@ -1055,17 +1055,16 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 
 /*
  * cp -r remembers each directory operand it copies (without -L, which
- * copies a directory again wherever it is reached, and without -l, where
- * cp follows every link): a later operand's tree that reaches one is not
- * copied there again.  --parents is left out (cp there warns that the
+ * copies a directory again wherever it is reached, as does -rl, whose
+ * default is -L): a later operand's tree that reaches one is not copied
+ * there again.  --parents is left out (cp there warns that the
  * directory is "specified more than once").
  */
 static int plan_dirops(const struct opts *o, char **srcs,
 		       const struct plan *pl, int nsrc, const char *target,
 		       struct dirops *t)
 {
-	if (!o->recursive || o->deref == DEREF_ALWAYS || o->hard_link ||
-	    o->parents)
+	if (!o->recursive || o->deref == DEREF_ALWAYS || o->parents)
 		return 0;
 	for (int i = 0; i < nsrc; i++) {
 		char *disp;

@@ -49,7 +49,8 @@ fixture() {
 optsets=(-r -a -rL -rH -rd -rn -ru -rb -rl -rP -aL "-r --parents"
 	"-a --remove-destination" -rf "--backup=numbered -r" -rs -ps -as
 	"-a --attributes-only" "-a --attributes-only -f"
-	"-a --attributes-only --remove-destination")
+	"-a --attributes-only --remove-destination" "-av -l" "-rv -l --remove-destination"
+	"-rlv --preserve=links" -rPl -rHl)
 opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 	"s/dang t" "slink t" "s/d u/d t" "s/f s/hl t" "s/hl s/f old"
 	"s/d/. u/d/. old/d" "s old/d/g" "s/d s/d/e t" "u/f s/d/. old/d"

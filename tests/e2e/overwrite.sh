@@ -46,7 +46,10 @@ cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
 # (not "specified more than once" or "will not overwrite just-created").
 # A source that cannot be read onto a file that cannot be written: cp
 # opens the source first and says so.  A FIFO or symlink over a file
-# there: cp removes (or backs up) the old one first, and that fails.
+# there: cp removes (or backs up) the old one first, and that fails, as
+# for any entry with --remove-destination, a file with other links under
+# --preserve=links, and a symlink or FIFO -l links under -P; all before
+# cp's -v line.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	for side in a b; do
@@ -56,7 +59,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		truncate -s 8M "$T/$side/sparse"
 		printf 'tail' | dd of="$T/$side/sparse" bs=1 seek=$((6 << 20)) \
 			conv=notrunc status=none
-		for f in mine theirs holes fifo sym; do printf 'old\n' >"$T/$side/ro/$f"; done
+		for f in mine theirs holes fifo sym two; do printf 'old\n' >"$T/$side/ro/$f"; done
+		ln "$T/$side/ro/two" "$T/$side/ro/two2"
 		mkfifo "$T/$side/fifo" && ln -s x "$T/$side/sym"
 		mkdir "$T/$side/sd" && printf 'x\n' >"$T/$side/sd/x"
 		cp "$T/$side/new" "$T/$side/sd/mine"
@@ -70,7 +74,10 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		    "-b new ro/mine" "-a --backup=numbered new ro/mine" \
 		    "-b new new ro" "-r sd sd ro" "-b -t ro sd/mine sd/mine" \
 		    "secret ro/theirs" "-v new ro/theirs" "-R fifo sym ro" \
-		    "-Rb fifo sym ro" "-RL fifo ro"; do
+		    "-Rb fifo sym ro" "-RL fifo ro" "-av -l fifo sym ro" \
+		    "-av -lb fifo sym ro" "-rv --remove-destination new ro/mine" \
+		    "-av new ro/two" "-v -l --preserve=links new ro/two" \
+		    "-rHvl fifo sym ro"; do
 		(cd "$T/a" && as_nobody cp $args >../a.out 2>../a.err; echo $? >../a.rc)
 		(cd "$T/b" && as_nobody "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
 		cmp -s "$T/a.out" "$T/b.out" || { fail "read-only dir, $args: stdout differs"; diff "$T/a.out" "$T/b.out"; }
