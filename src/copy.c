@@ -3627,6 +3627,8 @@ static bool symlink_onto_self(struct worker *w, struct job *j,
  * -u, which decide on a file it did not find.  Returns 1 with *t filled
  * when the link was followed, 0 when not, -1 when the job is over.
  */
+static bool source_unreadable(struct worker *w, struct job *j);
+
 static int dest_follow(struct worker *w, struct job *j, bool src_reg,
 		       struct statx *t)
 {
@@ -3645,6 +3647,9 @@ static int dest_follow(struct worker *w, struct job *j, bool src_reg,
 		job_fail(w, j, errno, true, "cannot stat %s");
 		return -1;
 	}
+	/* cp finds that out at its create, after opening the source. */
+	if (j->sfd < 0 && source_unreadable(w, j))
+		return -1;
 	j->announce = true;	/* cp found no file there */
 	job_fail(w, j, 0, true, "not writing through dangling symlink %s");
 	return -1;

@@ -44,8 +44,8 @@ cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
 # -b the old file cannot be moved aside there ("cannot backup").  An
 # operand named twice whose first copy failed is tried again, as by cp
 # (not "specified more than once" or "will not overwrite just-created").
-# A source that cannot be read onto a file that cannot be written: cp
-# opens the source first and says so.  A FIFO or symlink over a file
+# A source that cannot be read onto a file that cannot be written, or
+# onto a dangling symlink: cp opens the source first and says so.  A FIFO or symlink over a file
 # there: cp removes (or backs up) the old one first, and that fails, as
 # for any entry with --remove-destination, a file with other links under
 # --preserve=links, and a symlink or FIFO -l links under -P; all before
@@ -62,6 +62,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		for f in mine theirs holes fifo sym two; do printf 'old\n' >"$T/$side/ro/$f"; done
 		ln "$T/$side/ro/two" "$T/$side/ro/two2"
 		mkfifo "$T/$side/fifo" && ln -s x "$T/$side/sym"
+		ln -s nowhere "$T/$side/dang"
 		mkdir "$T/$side/sd" && printf 'x\n' >"$T/$side/sd/x"
 		cp "$T/$side/new" "$T/$side/sd/mine"
 		chown -R 65534:65534 "$T/$side"
@@ -77,7 +78,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		    "-Rb fifo sym ro" "-RL fifo ro" "-av -l fifo sym ro" \
 		    "-av -lb fifo sym ro" "-rv --remove-destination new ro/mine" \
 		    "-av new ro/two" "-v -l --preserve=links new ro/two" \
-		    "-rHvl fifo sym ro"; do
+		    "-rHvl fifo sym ro" "secret dang" "-av secret dang"; do
 		(cd "$T/a" && as_nobody cp $args >../a.out 2>../a.err; echo $? >../a.rc)
 		(cd "$T/b" && as_nobody "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
 		cmp -s "$T/a.out" "$T/b.out" || { fail "read-only dir, $args: stdout differs"; diff "$T/a.out" "$T/b.out"; }
