@@ -820,7 +820,7 @@ static unsigned parents_finish(struct parent *p, unsigned preserve, bool apply)
  * not, it tries again (and usually fails again).
  */
 enum later { LATER_NONE, LATER_DIR_AGAIN, LATER_JUST_CREATED,
-	     LATER_THROUGH_LINK };
+	     LATER_THROUGH_LINK, LATER_FILE_AGAIN };
 
 struct plan {
 	bool stat_ok, dir, whole;
@@ -1008,6 +1008,13 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 						p->round = e->round + 1;
 					continue;
 				}
+				if (o->clobber == CLOBBER_ASK) {
+					/* said in its turn (below) */
+					p->later = LATER_FILE_AGAIN;
+					if (p->round <= e->round)
+						p->round = e->round + 1;
+					continue;
+				}
 				log_note("warning: source file %s specified "
 					 "more than once",
 					 log_quote(srcs[i]));
@@ -1049,6 +1056,16 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 				p->round = e->round + 1;
 			}
 		}
+	}
+	/* -i: questions and messages in operand order, as cp's, so that
+	 * answers piped in meet the same questions: no operand runs in an
+	 * earlier round than one before it. */
+	for (int i = 0, last = -1; o->clobber == CLOBBER_ASK && i < nsrc; i++) {
+		if (pl[i].skip)
+			continue;
+		if (last >= 0 && pl[i].round < pl[last].round)
+			pl[i].round = pl[last].round;
+		last = i;
 	}
 	return pl;
 }
@@ -1107,6 +1124,10 @@ static bool made_by_run(const struct plan *p, const struct stat *st)
 static unsigned plan_refuse(unsigned later, const char *op, const char *disp)
 {
 	switch (later) {
+	case LATER_FILE_AGAIN:
+		log_note("warning: source file %s specified more than once",
+			 log_quote(op));
+		return 0;
 	case LATER_DIR_AGAIN:
 		log_note("warning: source directory %s specified more than "
 			 "once", log_quote(op));
@@ -1159,6 +1180,10 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 
 		if (plan && (plan[i].skip || plan[i].round != round))
 			continue;
+		if (plan && plan[i].later == LATER_FILE_AGAIN) {
+			plan_refuse(LATER_FILE_AGAIN, src, NULL);
+			continue;
+		}
 		if (queued++ == max) {
 			*next = i;
 			return failed;

@@ -122,6 +122,17 @@ same_as_cp --stdin 'y
 ' -i f g
 same_as_cp --stdin 'y
 ' -iv f g
+# An operand named twice under -i: cp asks about (or warns of) it in its
+# turn, before the operands after it.
+same_as_cp --stdin 'n
+n
+' --setup 'echo old >e/f' -i f f nonexist e
+same_as_cp --stdin 'n
+n
+' --setup 'echo old >e/f' -i --backup=existing f f nonexist e
+same_as_cp --stdin 'y
+n
+' --setup 'echo old >e/l' -a -i l l nonexist e
 # A destination symlink that cannot be followed for another reason than
 # a missing target (a file on its way, a loop) is cp's "cannot stat".
 same_as_cp --setup 'ln -s f/x lf && ln -s lp lp' g lf
