@@ -2131,6 +2131,8 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
 			    O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	}
+	if (j->inplace)
+		j->named_tmp = false;	/* no temp: the file itself */
 	r->beneath = 1;
 	req_submit(w, j, r);
 }
