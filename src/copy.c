@@ -3253,7 +3253,20 @@ static void job_on_dstat(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	if (r->res < 0) {
-		job_fail(w, j, -r->res, true, "cannot stat %s");
+		/* cp stats the source first, and omits a directory without
+		 * -r before it looks at the destination. */
+		if (!j->stx.stx_mask &&
+		    statx(j->dir->sfd, j->name,
+			  j->deref ? 0 : AT_SYMLINK_NOFOLLOW,
+			  STATX_BASIC_STATS, &j->stx) < 0) {
+			job_fail(w, j, errno, false, "cannot stat %s");
+		} else if (S_ISDIR(j->stx.stx_mode) &&
+			   !w->run->cfg.recursive) {
+			stat_source(w, j);	/* omitting directory */
+			return;
+		} else {
+			job_fail(w, j, -r->res, true, "cannot stat %s");
+		}
 		job_close(w, j);
 		return;
 	}

@@ -66,6 +66,30 @@ for args in "src/secret nodir/x" "src/secret nodir/" "-v src/secret nodir/"; do
 	done
 done
 
+# Into a directory that can be read but not searched: cp stats the source
+# first, so a directory without -r is omitted and a missing source is the
+# error; a file's destination cannot be stat'ed.
+for args in "src/ok closed" "src/missing closed" "src/ok/f closed" \
+	    "src/ok src/ok/f closed"; do
+	for side in a b; do
+		rm -rf "${T:?}/$side"
+		mkdir "$T/$side"
+		fixture "$T/$side"
+		mkdir "$T/$side/closed"
+		chown 65534:65534 "$T/$side/closed"
+		chmod 600 "$T/$side/closed"
+	done
+	# shellcheck disable=SC2086
+	(cd "$T/a" && as_user cp $args >../a.out 2>../a.err; echo $? >../a.rc)
+	# shellcheck disable=SC2086
+	(cd "$T/b" && as_user "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
+	sed -i 's/^cp: /ucp: /' "$T/a.err"
+	for f in a.err b.err; do sort -o "$T/$f" "$T/$f"; done
+	for f in out err rc; do
+		cmp -s "$T/a.$f" "$T/b.$f" || { fail "unsearchable, $args: $f differs from cp's"; diff "$T/a.$f" "$T/b.$f"; }
+	done
+done
+
 # Onto an existing copy: cp decides about the destination before it opens
 # the source, so -n and -u skip an unreadable file quietly, -i asks first,
 # and a directory in its way is the error rather than the read.
