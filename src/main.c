@@ -815,9 +815,10 @@ static unsigned parents_finish(struct parent *p, unsigned preserve, bool apply)
  * just made is refused (unless -n, -i, -u or numbered backups decide at
  * the time, in a later round).  A directory named again, and a file onto
  * one just made, are decided in a later round too: by then cp knows
- * whether the earlier copy made its destination (here: the destination
- * is there, and for a file, is not what it was before the run), and if
- * not, it tries again (and usually fails again).
+ * whether the earlier copy made its destination (here: a directory is
+ * there by then; for a file, the destination is there and is not what it
+ * was before the run), and if not, it tries again (and usually fails
+ * again).
  */
 enum later { LATER_NONE, LATER_DIR_AGAIN, LATER_JUST_CREATED,
 	     LATER_THROUGH_LINK, LATER_FILE_AGAIN };
@@ -1207,8 +1208,8 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		}
 		if (plan && plan[i].later &&
 		    fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (plan[i].later == LATER_DIR_AGAIN ||
-		     made_by_run(&plan[i], &st))) {
+		    (plan[i].later == LATER_DIR_AGAIN ? S_ISDIR(st.st_mode) :
+							made_by_run(&plan[i], &st))) {
 			failed += plan_refuse(plan[i].later, src, disp);
 			if (dfd >= 0)
 				close(dfd);

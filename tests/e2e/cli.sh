@@ -122,6 +122,10 @@ same_as_cp --stdin 'y
 ' -i f g
 same_as_cp --stdin 'y
 ' -iv f g
+# A directory named twice whose copy failed (a file in its way): cp
+# tries again, and fails again, rather than warn.
+same_as_cp --setup 'echo x >e/d' -r d d e
+same_as_cp --setup 'echo x >e/d' -r d d/ d e
 # An operand named twice under -i: cp asks about (or warns of) it in its
 # turn, before the operands after it.
 same_as_cp --stdin 'n
