@@ -1744,10 +1744,26 @@ static int hl_stat(const struct job *j, struct stat *st)
 	return fstatat(j->hl->dh->fd, j->hl->name, st, AT_SYMLINK_NOFOLLOW);
 }
 
+static void entry_published(struct worker *w, struct job *j);
+
 static void hl_link(struct worker *w, struct job *j)
 {
-	struct req *r = req_get(w, j, OP_LINKAT);
+	struct req *r;
+	struct stat st;
 
+	if (j->dst_exists && hl_stat(j, &st) == 0 && hl_is_dest(j, &st)) {
+		/* The entry is that link already (the group's file was
+		 * written in place: --inplace, --attributes-only): linked
+		 * again, its temp name would stay.  cp -v lists it; rsync
+		 * reports nothing. */
+		j->linked = j->published = true;
+		if (w->run->cfg.sync)
+			job_close(w, j);
+		else
+			entry_published(w, j);
+		return;
+	}
+	r = req_get(w, j, OP_LINKAT);
 	j->state = J_HLINK;
 	j->linked = true;
 	j->items = j->dst_exists ? (j->items & ~ITEM_XFER) | ITEM_HLINK :

@@ -38,6 +38,17 @@ ino=$(stat -c %i "$T/b/dst/single")
 cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
 [ "$(stat -c %i "$T/b/dst/single")" != "$ino" ] || fail "a single-link file was written in place"
 
+# --attributes-only over a copy of a hard-linked pair: the files are
+# opened, not replaced, so the second name is that link already; it
+# stays so, with no temp name left beside it, and -v lists both as cp.
+rm -rf "$T/al" && mkdir -p "$T/al/s"
+printf 'x\n' >"$T/al/s/f" && ln "$T/al/s/f" "$T/al/s/g"
+cp -a "$T/al/s" "$T/al/d"
+"$UCP" -av --attributes-only "$T/al/s/." "$T/al/d" >"$T/al.out" || fail "--attributes-only, links: exit $?"
+[ -z "$(find "$T/al/d" -name '.ucp.*' -print -quit)" ] || fail "--attributes-only, links: temp names left"
+[ "$(stat -c %i "$T/al/d/f")" = "$(stat -c %i "$T/al/d/g")" ] || fail "--attributes-only, links: not one inode"
+grep -q "^'$T/al/s/./g' -> '$T/al/d/./g'\$" "$T/al.out" || fail "--attributes-only, links: g not listed: $(cat "$T/al.out")"
+
 # As an unprivileged user: a directory without write permission, a file in
 # it that may be written (cp writes into it), one that may not, and a
 # sparse source written into such a file (its holes kept, as by cp); with

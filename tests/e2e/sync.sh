@@ -724,4 +724,23 @@ sleep 0.2; : >"$T/a/stop"
 wait $reader || fail "a reader saw a half-written file: $(cat "$T/a/reader")"
 cmp -s "$T/a/s/big" "$T/a/d/big" || fail "large replace: content differs"
 
+# --inplace: changed files are written into (their inodes stay), with
+# rsync's result and lines; a hard-linked pair that is linked in DEST
+# already stays so, with no temp name left beside it.
+fixture "$T/ip/s"
+rm -rf "$T/ip/r" "$T/ip/u"
+rsync -aH "$T/ip/s/" "$T/ip/r/"
+cp -a "$T/ip/r" "$T/ip/u"
+printf 'ALPHA, longer\n' >"$T/ip/s/f"
+printf 'LINKED, longer\n' >"$T/ip/s/lk"	# both names: one inode
+settimes "$T/ip/s"
+ino_before=$(stat -c %i "$T/ip/u/f" "$T/ip/u/lk")
+items "$T/ipr" rsync -aHi --inplace "$T/ip/s/" "$T/ip/r/"
+items "$T/ipu" "$UCP" --sync --itemize-changes --inplace "$T/ip/s" "$T/ip/u"
+cmp_rc "$T/ipr" "$T/ipu" "--inplace"
+cmp_items "$T/ipr" "$T/ipu" "--inplace"
+same_tree --mode --times --owner --links "$T/ip/r" "$T/ip/u" || fail "--inplace: trees differ from rsync's"
+[ "$ino_before" = "$(stat -c %i "$T/ip/u/f" "$T/ip/u/lk")" ] || fail "--inplace: a file got a new inode"
+[ -z "$(find "$T/ip/u" -name '.ucp.*' -print -quit)" ] || fail "--inplace: temp names left: $(find "$T/ip/u" -name '.ucp.*')"
+
 done_test
