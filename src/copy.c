@@ -1428,9 +1428,11 @@ static bool cp_unlinks_first(const struct copy_run *run,
 	if (!j->dst_exists || S_ISDIR(j->dstx.stx_mode) ||
 	    cfg->backup != BACKUP_NONE)
 		return false;
+	/* (the last two only when it copies data: not --attributes-only) */
 	return cfg->remove_dest ||
-	       ((cfg->preserve & PRESERVE_LINKS) && j->dstx.stx_nlink > 1) ||
-	       (never && !S_ISREG(j->stx.stx_mode));
+	       (!cfg->attr_only &&
+		(((cfg->preserve & PRESERVE_LINKS) && j->dstx.stx_nlink > 1) ||
+		 (never && !S_ISREG(j->stx.stx_mode))));
 }
 
 static bool cp_removes(const struct copy_run *run, const struct job *j)
@@ -1476,6 +1478,16 @@ static void entry_published(struct worker *w, struct job *j)
 		if (w->run->cfg.verbose && !j->announced) {
 			verbose_line(j);
 			j->announced = true;
+		}
+		if (w->run->cfg.verbose && j->linked &&
+		    !w->run->cfg.hard_link && !w->run->cfg.sync &&
+		    j->dst_exists && !cp_unlinks_first(w->run, j)) {
+			/* A link to the group's first copy replaced the
+			 * entry: cp's link says so after the file's line. */
+			char *d = dst_disp(j);
+
+			log_out("removed %s", log_quote(d ? d : j->dname));
+			free(d);
 		}
 		if (w->run->cfg.debug && S_ISREG(j->stx.stx_mode))
 			debug_line(w, j);

@@ -46,7 +46,7 @@ fixture() {
 	touch -d 2010-01-01 "$1/old/f"
 }
 
-optsets=(-r -a -rL -rH -rd -rn -ru -rb -rl -rP -aL "-r --parents"
+optsets=(-r -av -rL -rH -rd -rn -ru -rb -rl -rP -aL "-r --parents"
 	"-a --remove-destination" -rf "--backup=numbered -r" -rs -ps -as
 	"-a --attributes-only" "-a --attributes-only -f"
 	"-a --attributes-only --remove-destination" "-av -l" "-rv -l --remove-destination"
