@@ -3973,6 +3973,7 @@ static bool check_existing(struct worker *w, struct job *j)
 		 * after removing it). */
 		mode_t m = j->stx.stx_mode;
 
+		j->announce = true;	/* cp -v names it first */
 		job_fail(w, j, EEXIST, true,
 			 S_ISLNK(m) ? "cannot create symbolic link %s" :
 			 S_ISFIFO(m) ? "cannot create fifo %s" :

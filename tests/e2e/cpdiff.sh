@@ -48,7 +48,7 @@ fixture() {
 
 optsets=(-r -av -rL -rH -rd -rn -ru -rb -rl -rP -aL "-r --parents"
 	"-a --remove-destination" -rf "--backup=numbered -r" -rs -ps -as
-	"-a --attributes-only" "-a --attributes-only -f"
+	"-av --attributes-only" "-a --attributes-only -f"
 	"-a --attributes-only --remove-destination" "-av -l" "-rv -l --remove-destination"
 	"-rlv --preserve=links" -rPl -rHl)
 opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
@@ -68,7 +68,7 @@ known() {
 	"-rs|s/p s/l u" | "-as|s/p s/l u") return 0 ;;
 	# which of f and its hard link hl the walk meets first decides
 	# whose data an --attributes-only copy onto old/f keeps
-	"-a --attributes-only|s/. old" | "-a --attributes-only -f|s/. old")
+	"-av --attributes-only|s/. old" | "-a --attributes-only -f|s/. old")
 		return 0 ;;
 	esac
 	return 1
