@@ -3947,8 +3947,8 @@ static bool check_existing(struct worker *w, struct job *j)
 		    (cfg->hard_link && cfg->clobber == CLOBBER_ASK) ||
 		    (cfg->hard_link && cp_unlinks_first(w->run, j)))
 			return true;
+		j->announce = true;	/* cp -v names it first */
 		if (cfg->hard_link) {
-			j->announce = true;	/* cp -v names it first */
 			job_fail2(w, j, EEXIST, true,
 				  "cannot create hard link %s to %s");
 		} else {
@@ -4032,6 +4032,8 @@ static bool symlink_refused(struct worker *w, struct job *j,
 	if (target[0] == '/' || is_cwd(j->dir->dfd))
 		return false;
 	d = dst_disp(j);
+	j->announce = true;	/* cp -v names it first */
+	job_announce(w, j);
 	log_error(0, "%s: can make relative symbolic links only in current "
 		     "directory", log_quote_min(d ? d : j->dname));
 	free(d);

@@ -126,6 +126,11 @@ same_as_cp --stdin 'y
 # tries again, and fails again, rather than warn.
 same_as_cp --setup 'echo x >e/d' -r d d e
 same_as_cp --setup 'echo x >e/d' -r d d/ d e
+# -s with a relative source outside the current directory is refused
+# after cp -v has listed it; so is a link onto an existing name (-l, -s).
+same_as_cp -vs f d
+same_as_cp --setup 'echo x >e/f' -vs f e
+same_as_cp --setup 'echo x >e/f' -vl f e
 # An operand named twice under -i: cp asks about (or warns of) it in its
 # turn, before the operands after it.
 same_as_cp --stdin 'n
