@@ -3961,8 +3961,22 @@ static bool check_existing(struct worker *w, struct job *j)
 		}
 		return false;
 	}
-	if (cfg->backup != BACKUP_NONE)
-		return true;	/* a new entry: the old one is backed up */
+	if (cfg->backup != BACKUP_NONE) {
+		/* A new entry: the old one is backed up, which cp does
+		 * before it opens the source; so where that fails (a
+		 * directory we may not write) an unreadable source is not
+		 * what it reports. */
+		int err = src_reg && j->sfd < 0 &&
+			  faccessat(j->dir->dfd, ".", W_OK, AT_EACCESS) != 0 ?
+				  errno : 0;
+
+		if (err &&
+		    faccessat(j->dir->sfd, j->name, R_OK, AT_EACCESS) != 0) {
+			job_fail(w, j, err, true, "cannot backup %s");
+			return false;
+		}
+		return true;
+	}
 	if (!src_reg && (cfg->attr_only ?
 				 !(cfg->force && S_ISLNK(j->stx.stx_mode)) :
 				 j->deref && !S_ISLNK(j->stx.stx_mode))) {

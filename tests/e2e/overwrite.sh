@@ -56,7 +56,8 @@ grep -q "^'$T/al/s/./g' -> '$T/al/d/./g'\$" "$T/al.out" || fail "--attributes-on
 # operand named twice whose first copy failed is tried again, as by cp
 # (not "specified more than once" or "will not overwrite just-created").
 # A source that cannot be read onto a file that cannot be written, or
-# onto a dangling symlink: cp opens the source first and says so.  A FIFO or symlink over a file
+# onto a dangling symlink: cp opens the source first and says so (with
+# -b it moves the old file aside first, and that fails).  A FIFO or symlink over a file
 # there: cp removes (or backs up) the old one first, and that fails, as
 # for any entry with --remove-destination, a file with other links under
 # --preserve=links, and a symlink or FIFO -l links under -P; all before
@@ -85,7 +86,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	for args in "new ro/mine" "new ro/theirs" "sparse ro/holes" "-p new ro/mine" \
 		    "-b new ro/mine" "-a --backup=numbered new ro/mine" \
 		    "-b new new ro" "-r sd sd ro" "-b -t ro sd/mine sd/mine" \
-		    "secret ro/theirs" "-v new ro/theirs" "-R fifo sym ro" \
+		    "secret ro/theirs" "-b secret ro/mine" "-v new ro/theirs" "-R fifo sym ro" \
 		    "-Rb fifo sym ro" "-RL fifo ro" "-av -l fifo sym ro" \
 		    "-av -lb fifo sym ro" "-rv --remove-destination new ro/mine" \
 		    "-av new ro/two" "-v -l --preserve=links new ro/two" \
