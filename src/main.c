@@ -1111,8 +1111,14 @@ static void plan_free(struct plan *pl, int nsrc)
 
 /* Was this destination made (or replaced, or written) by this run?  It
  * was not there before, or it is another inode, or it changed. */
-static bool made_by_run(const struct plan *p, const struct stat *st)
+static bool made_by_run(const struct plan *p, const struct stat *st,
+			bool hard_link)
 {
+	/* cp -l: a link to the source itself is there already, which cp
+	 * takes as done before it asks what made it. */
+	if (hard_link && st->st_ino == p->st.st_ino &&
+	    st->st_dev == p->st.st_dev)
+		return false;
 	return !p->pre || st->st_ino != p->dst.st_ino ||
 	       st->st_dev != p->dst.st_dev ||
 	       st->st_ctim.tv_sec != p->dst.st_ctim.tv_sec ||
@@ -1209,7 +1215,8 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		if (plan && plan[i].later &&
 		    fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    (plan[i].later == LATER_DIR_AGAIN ? S_ISDIR(st.st_mode) :
-							made_by_run(&plan[i], &st))) {
+							made_by_run(&plan[i], &st,
+								    o->hard_link))) {
 			failed += plan_refuse(plan[i].later, src, disp);
 			if (dfd >= 0)
 				close(dfd);

@@ -131,6 +131,10 @@ same_as_cp --setup 'echo x >e/d' -r d d/ d e
 same_as_cp -vs f d
 same_as_cp --setup 'echo x >e/f' -vs f e
 same_as_cp --setup 'echo x >e/f' -vl f e
+# -l with a backup option and a file named twice: the second finds the
+# link it would make there (cp: done, silently).
+same_as_cp -lb f f e
+same_as_cp -l --backup=numbered f f e
 # An operand named twice under -i: cp asks about (or warns of) it in its
 # turn, before the operands after it.
 same_as_cp --stdin 'n
