@@ -4456,15 +4456,28 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	}
 	if (j->pending)
 		return;
-	if (j->err && j->made && j->tfd >= 0) {
+	if (j->err && j->tfd >= 0 && !run->cfg.sync &&
+	    (run->cfg.preserve & PRESERVE_META)) {
+		/* A source directory that cannot be read: cp still gives
+		 * its copy, new or not, the attributes it preserves (not
+		 * xattrs or ACLs: nothing could be read). */
+		struct meta_result res;
+		char *dp = dst_disp(j);
+
+		meta_apply_fd(j->tfd, -1, &j->stx, run->cfg.preserve &
+				      ~(PRESERVE_XATTR | PRESERVE_ACL),
+			      run->is_root, &res);
+		if (meta_failed(&res))
+			report_meta(run, dp ? dp : j->dname, &res);
+		free(dp);
+	}
+	if (j->err && j->made && j->tfd >= 0 &&
+	    !(run->cfg.preserve & PRESERVE_MODE)) {
 		/* A directory made for a source that cannot be read stays,
 		 * empty, with the mode it would have had (as cp leaves it),
 		 * not the owner-only one it was made with. */
-		mode_t m = run->cfg.preserve & PRESERVE_MODE ?
-				   j->stx.stx_mode & 07777 :
-				   new_perms(run, &j->stx) & 01777 & ~run->umask;
-
-		(void)!fchmod(j->tfd, m);
+		(void)!fchmod(j->tfd, new_perms(run, &j->stx) & 01777 &
+					      ~run->umask);
 	}
 	if (j->err || copy_stop_signal) {
 		job_close(w, j);

@@ -48,6 +48,30 @@ for args in "-r" "-a" "-rp" "-r --preserve=mode" "-rv"; do
 	cmp -s "$T/b/src/ok/deep/g" "$T/b/dst/ok/deep/g" || fail "$args: the readable files were not copied"
 done
 
+# A source directory that cannot be read: cp still gives its copy, new
+# or existing, the attributes it preserves (mode, times).
+for args in "-a" "-rp" "-r --preserve=timestamps" "-r"; do
+	for new in yes no; do
+		for side in a b; do
+			rm -rf "${T:?}/$side"
+			mkdir "$T/$side"
+			fixture "$T/$side"
+			touch -d 2001-02-03 "$T/$side/src/locked"
+			if [ $new = no ]; then
+				mkdir -p "$T/$side/dst/locked"
+				chown -R 65534:65534 "$T/$side/dst"
+			fi
+		done
+		# shellcheck disable=SC2086
+		(cd "$T/a" && as_user cp $args src/. dst 2>/dev/null)
+		# shellcheck disable=SC2086
+		(cd "$T/b" && as_user "$UCP" $args src/. dst 2>/dev/null)
+		a=$(stat -c '%a %Y' "$T/a/dst/locked") b=$(stat -c '%a %Y' "$T/b/dst/locked")
+		case $args in -r) a=${a% *} b=${b% *} ;; esac	# (times: now)
+		[ "$a" = "$b" ] || fail "unreadable directory, $args, new: $new: $b, cp $a"
+	done
+done
+
 # An unreadable file onto a destination that cannot be made (its
 # directory is missing; "DIR/" that is not there): cp opens the source
 # first, so that is the error.
