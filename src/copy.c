@@ -1824,6 +1824,7 @@ static const char *replace_fails(const struct worker *w, struct job *j,
 static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 {
 	const char *why;
+	int err = -r->res;
 
 	assert(r->op == OP_LINKAT);
 	if (r->res == -EEXIST) {
@@ -1847,8 +1848,16 @@ static void job_on_hlink(struct worker *w, struct job *j, struct req *r)
 		create_entry(w, j);
 		return;
 	}
-	if (r->res < 0 && !j->hl && (why = replace_fails(w, j, -r->res))) {
-		job_fail(w, j, -r->res, true, why);
+	if (r->res == -EPERM && !j->hl && j->dst_exists) {
+		/* Another's file (fs.protected_hardlinks): cp's removal of
+		 * the old entry fails first where the directory is not
+		 * ours to write, with that error; else the link fails. */
+		err = faccessat(j->dir->dfd, ".", W_OK, AT_EACCESS) == 0 ?
+			      0 : errno;
+	}
+	if (r->res < 0 && !j->hl && err &&
+	    (why = replace_fails(w, j, err))) {
+		job_fail(w, j, err, true, why);
 		job_close(w, j);
 		return;
 	}

@@ -73,12 +73,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 			conv=notrunc status=none
 		for f in mine theirs holes fifo sym two; do printf 'old\n' >"$T/$side/ro/$f"; done
 		ln "$T/$side/ro/two" "$T/$side/ro/two2"
-		mkfifo "$T/$side/fifo" && ln -s x "$T/$side/sym"
+		mkfifo "$T/$side/fifo" "$T/$side/rfifo" && ln -s x "$T/$side/sym"
 		ln -s nowhere "$T/$side/dang"
 		mkdir "$T/$side/sd" && printf 'x\n' >"$T/$side/sd/x"
 		cp "$T/$side/new" "$T/$side/sd/mine"
 		chown -R 65534:65534 "$T/$side"
-		chown 0:0 "$T/$side/ro/theirs"
+		chown 0:0 "$T/$side/ro/theirs" "$T/$side/rfifo"
 		printf 's\n' >"$T/$side/secret" && chmod 000 "$T/$side/secret"
 		chmod 555 "$T/$side/ro"
 	done
@@ -90,7 +90,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		    "-Rb fifo sym ro" "-RL fifo ro" "-av -l fifo sym ro" \
 		    "-av -lb fifo sym ro" "-rv --remove-destination new ro/mine" \
 		    "-av new ro/two" "-v -l --preserve=links new ro/two" \
-		    "-rHvl fifo sym ro" "secret dang" "-av secret dang"; do
+		    "-rHvl fifo sym ro" "secret dang" "-av secret dang" \
+		    "-a -l rfifo ro/fifo"; do
 		(cd "$T/a" && as_nobody cp $args >../a.out 2>../a.err; echo $? >../a.rc)
 		(cd "$T/b" && as_nobody "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
 		cmp -s "$T/a.out" "$T/b.out" || { fail "read-only dir, $args: stdout differs"; diff "$T/a.out" "$T/b.out"; }
