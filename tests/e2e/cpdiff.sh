@@ -105,6 +105,11 @@ for opts in "${optsets[@]}"; do
 		(cd "$T/b" && "$UCP" $opts $ops </dev/null >../b.out 2>../b.err; echo $? >../b.rc)
 		sed -i -e 's/^cp: /ucp: /' -e "s/Try 'cp --help'/Try 'ucp --help'/" "$T/a.err"
 		for f in a.out b.out a.err b.err; do sort -o "$T/$f" "$T/$f"; done
+		# -v: whether f or its hard link hl is the group's first copy
+		# (the other, linked to it, replacing an entry, is "removed"
+		# after its line) is the order they are met in: cp's readdir
+		# order, ucp's walk, whose jobs run together
+		sed -i -E "/^removed '.*\/(f|hl)'\$/d" "$T/a.out" "$T/b.out"
 		what="ucp $opts $ops"
 		cmp -s "$T/a.rc" "$T/b.rc" ||
 			fail "$what: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"

@@ -38,6 +38,17 @@ ino=$(stat -c %i "$T/b/dst/single")
 cmp -s "$T/b/src/f" "$T/b/dst/single" || fail "replace single: content"
 [ "$(stat -c %i "$T/b/dst/single")" != "$ino" ] || fail "a single-link file was written in place"
 
+# -av of a hard-linked pair onto two files: one name is the group's
+# first copy, the other is linked to it and replaces its file, which cp
+# -v reports as "removed" after the file's line: one such line (whose
+# name depends on which is met first).
+rm -rf "$T/rv" && mkdir -p "$T/rv/s" "$T/rv/d"
+printf 'x\n' >"$T/rv/s/f" && ln "$T/rv/s/f" "$T/rv/s/g"
+printf 'o\n' >"$T/rv/d/f" && printf 'o\n' >"$T/rv/d/g"
+n=$("$UCP" -av "$T/rv/s/." "$T/rv/d" | grep -c "^removed '$T/rv/d/./[fg]'\$")
+[ "$n" = 1 ] || fail "-av, a linked pair onto two files: $n 'removed' lines, cp 1"
+[ "$(stat -c %i "$T/rv/d/f")" = "$(stat -c %i "$T/rv/d/g")" ] || fail "-av, a linked pair: not linked"
+
 # --attributes-only over a copy of a hard-linked pair: the files are
 # opened, not replaced, so the second name is that link already; it
 # stays so, with no temp name left beside it, and -v lists both as cp.
