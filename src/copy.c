@@ -180,6 +180,7 @@ enum jstate {
 	J_OPEN,		/* OPENAT of a regular source */
 	J_FSTAT,	/* STATX of the opened source fd */
 	J_TMPFILE,	/* OPENAT O_TMPFILE in the destination directory */
+	J_SPECOPEN,	/* OPENAT of a FIFO or device at the destination */
 	J_COPY,		/* READ/WRITE chunks */
 	J_FSYNC,	/* FSYNC of the copy (--fsync, --verify) */
 	J_VERIFY,	/* READs of the copy back (--verify) */
@@ -2021,26 +2022,37 @@ static int64_t stream_copy(struct worker *w, struct job *j, XXH3_state_t *xs)
 /*
  * A FIFO or a device at the destination name is written into, as cp does
  * (cp f /dev/null), never replaced by a regular file; opening it waits for
- * a reader, as cp waits.  If it cannot be opened, -f replaces it (cp
- * unlinks it).
+ * a reader, as cp waits.  The open is a request: on the ring io-wq waits
+ * (an OPENAT with O_TRUNC is never tried inline), not this worker with
+ * the other files it has in flight.  If it cannot be opened, -f replaces
+ * it (cp unlinks it).
  */
 static void file_into_special(struct worker *w, struct job *j)
 {
-	int fd = openat(j->dir->dfd, j->dname, O_WRONLY | O_TRUNC | O_NOCTTY |
-						       O_NOFOLLOW | O_CLOEXEC);
+	struct req *r = req_get(w, j, OP_OPENAT);
 
-	if (fd < 0 && w->run->cfg.force) {
+	j->state = J_SPECOPEN;
+	r->fd = j->dir->dfd;
+	r->path = j->dname;
+	r->oflags = O_WRONLY | O_TRUNC | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC;
+	req_submit(w, j, r);
+}
+
+static void file_on_specopen(struct worker *w, struct job *j, struct req *r)
+{
+	assert(r->op == OP_OPENAT);
+	if (r->res < 0 && w->run->cfg.force) {
 		j->into_special = false;
 		j->keep_dst_mode = false;
 		file_create_tmp(w, j);
 		return;
 	}
-	if (fd < 0) {
-		job_fail(w, j, errno, true, "cannot open %s for writing");
+	if (r->res < 0) {
+		job_fail(w, j, -r->res, true, "cannot open %s for writing");
 		job_close(w, j);
 		return;
 	}
-	j->tfd = fd;
+	j->tfd = r->res;
 	j->inplace = true;
 	atomic_fetch_add(&w->run->bytes_total, j->stx.stx_size);
 	if (stream_copy(w, j, NULL) < 0) {
@@ -4731,7 +4743,8 @@ static void job_start(struct worker *w, struct job *j)
 static const job_handler on_done[J_NSTATES] = {
 	[J_DSTAT] = job_on_dstat,	[J_STAT] = job_on_stat,
 	[J_OPEN] = file_on_open,	[J_FSTAT] = file_on_fstat,
-	[J_TMPFILE] = file_on_tmpfile,	[J_COPY] = file_on_copy,
+	[J_TMPFILE] = file_on_tmpfile,	[J_SPECOPEN] = file_on_specopen,
+	[J_COPY] = file_on_copy,
 	[J_FSYNC] = file_on_fsync,	[J_VERIFY] = file_on_verify,
 	[J_PUBCLOSE] = file_on_pubclose, [J_PUBLISH] = file_on_publish,
 	[J_RENAME] = job_on_rename,
