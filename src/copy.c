@@ -376,6 +376,9 @@ struct hlink {
 	enum hl_state state;
 	bool open;		/* -L/-H: any number of links may come */
 	bool have_digest;
+	bool kept;		/* the first copy is an inode DEST had (written
+				   in place, or unchanged): its other names
+				   there may be links to it already */
 	struct dhold *dh;	/* the first copy's directory */
 	unsigned left;		/* other links still expected (!open) */
 	unsigned users;		/* LINKATs in flight */
@@ -1714,6 +1717,7 @@ static void hl_published(struct copy_run *run, struct job *j)
 	e->state = e->dh ? HL_DONE : HL_FAILED;
 	e->digest = j->digest;
 	e->have_digest = j->have_digest;
+	e->kept = j->dst_exists && (j->inplace || j->hl_relink);
 	if (run->cfg.sync && !e->rel)
 		e->rel = job_rel(j);
 	j->hl_first = false;
@@ -1764,11 +1768,13 @@ static void hl_link(struct worker *w, struct job *j)
 	struct req *r;
 	struct stat st;
 
-	if (j->dst_exists && hl_stat(j, &st) == 0 && hl_is_dest(j, &st)) {
+	if (j->hl->kept && j->dst_exists && hl_stat(j, &st) == 0 &&
+	    hl_is_dest(j, &st)) {
 		/* The entry is that link already (the group's file was
 		 * written in place: --inplace, --attributes-only): linked
 		 * again, its temp name would stay.  cp -v lists it; rsync
-		 * reports nothing. */
+		 * reports nothing.  (A first copy that is a new inode
+		 * cannot be: no fstatat then.) */
 		j->linked = j->published = true;
 		if (w->run->cfg.sync)
 			job_close(w, j);
