@@ -2054,7 +2054,7 @@ static void file_on_specopen(struct worker *w, struct job *j, struct req *r)
 		return;
 	}
 	if (r->res < 0) {
-		job_fail(w, j, -r->res, true, "cannot open %s for writing");
+		job_fail(w, j, -r->res, true, "cannot create regular file %s");
 		job_close(w, j);
 		return;
 	}

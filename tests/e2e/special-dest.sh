@@ -50,6 +50,22 @@ if [ "${UCP_ENGINE:-ring}" != sync ]; then
 fi
 
 if [ "$(id -u)" = 0 ]; then
+	# A device that cannot be opened (no driver: ENXIO): cp's error,
+	# and with -f it is replaced by the file; as cp does.
+	for tool in cp ucp; do
+		rm -rf "$T/nx.$tool" && mkdir "$T/nx.$tool"
+		mknod "$T/nx.$tool/dev" c 240 0
+		mknod "$T/nx.$tool/fdev" c 240 0
+		bin=cp && [ $tool = ucp ] && bin=$UCP
+		(cd "$T/nx.$tool" && "$bin" ../src dev; echo "rc=$?"
+		 "$bin" -f ../src fdev; echo "rc=$?") >"$T/nx.$tool.out" 2>&1
+		sed -i 's/^[^ ]*: /P: /' "$T/nx.$tool.out"
+	done
+	cmp -s "$T/nx.cp.out" "$T/nx.ucp.out" ||
+		{ fail "a device that cannot be opened: output differs"; diff "$T/nx.cp.out" "$T/nx.ucp.out"; }
+	[ -c "$T/nx.ucp/dev" ] || fail "a device that cannot be opened: it was replaced without -f"
+	cmp -s "$T/src" "$T/nx.ucp/fdev" || fail "-f onto a device that cannot be opened: not replaced by the file"
+
 	# A character device like /dev/null, made here: cp and ucp side by side.
 	for tool in cp ucp; do
 		rm -f "$T/null.$tool"
