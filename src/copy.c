@@ -1445,6 +1445,15 @@ static bool cp_removes(const struct copy_run *run, const struct job *j)
 	       cp_unlinks_first(run, j);
 }
 
+/* cp -v's line for an entry it removed. */
+static void removed_line(const struct job *j)
+{
+	char *d = dst_disp(j);
+
+	log_out("removed %s", log_quote(d ? d : j->dname));
+	free(d);
+}
+
 static void entry_published(struct worker *w, struct job *j)
 {
 	struct sync_state *ss = w->run->cfg.sync;
@@ -1473,12 +1482,8 @@ static void entry_published(struct worker *w, struct job *j)
 	} else {
 		struct xfer_stats *st = w->run->cfg.stats;
 
-		if (w->run->cfg.verbose && cp_removes(w->run, j)) {
-			char *d = dst_disp(j);
-
-			log_out("removed %s", log_quote(d ? d : j->dname));
-			free(d);
-		}
+		if (w->run->cfg.verbose && cp_removes(w->run, j))
+			removed_line(j);
 		if (w->run->cfg.verbose && !j->announced) {
 			verbose_line(j);
 			j->announced = true;
@@ -1488,10 +1493,7 @@ static void entry_published(struct worker *w, struct job *j)
 		    j->dst_exists && !cp_unlinks_first(w->run, j)) {
 			/* A link to the group's first copy replaced the
 			 * entry: cp's link says so after the file's line. */
-			char *d = dst_disp(j);
-
-			log_out("removed %s", log_quote(d ? d : j->dname));
-			free(d);
+			removed_line(j);
 		}
 		if (w->run->cfg.debug && S_ISREG(j->stx.stx_mode))
 			debug_line(w, j);
@@ -3957,11 +3959,27 @@ static bool check_existing(struct worker *w, struct job *j)
 	/* Through a link to a file: copied there by a job of its own; not
 	 * a file with other links, whose copy must be one of its group's
 	 * (man STANDARDS).  One that -L or -H followed is a group of one
-	 * until met again, and its first copy goes through the link. */
+	 * until met again, and its first copy goes through the link.  A
+	 * target we may not write is not replaced in its directory: cp's
+	 * open of it fails, and -f then removes the link instead. */
 	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
-	    !(hl_member(w->run, j) && j->stx.stx_nlink > 1) &&
-	    copy_through_link(w, j, dt))
-		return false;
+	    !(hl_member(w->run, j) && j->stx.stx_nlink > 1)) {
+		if (!w->run->is_root &&
+		    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) < 0) {
+			int err = errno;
+
+			if (cfg->force)
+				return true;	/* a new file for the link */
+			if (j->sfd < 0 && source_unreadable(w, j))
+				return false;
+			j->announce = true;	/* cp -v names it first */
+			job_fail(w, j, err, true,
+				 "cannot create regular file %s");
+			return false;
+		}
+		if (copy_through_link(w, j, dt))
+			return false;
+	}
 	if (cfg->remove_dest)
 		return true;	/* a new file, as if the old one was gone */
 	if (cfg->hard_link || cfg->symbolic_link) {

@@ -144,9 +144,38 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		done
 	done
 	same_tree --mode --owner "$T/a" "$T/b" || fail "-i as a user: trees differ"
+
 	printf 'n\n' | "$UCP" -i "$T/b/w/s" "$T/b/w/d" 2>"$T/b.err"
 	[ "$(cat "$T/b.err")" = "ucp: overwrite '$T/b/w/d'? " ] ||
 		fail "-i as root: $(cat "$T/b.err")"
+
+	# Through a symlink to a file we may not write, in a directory we
+	# may: cp's open fails ("cannot create regular file"), and -f then
+	# replaces the link by a new file.  The target stays as it is.
+	for side in a b; do
+		rm -rf "$T/$side"
+		mkdir -p "$T/$side/w/t"
+		mkfile "$T/$side/w/new" 3000
+		for f in theirs mine other; do printf 'old\n' >"$T/$side/w/t/$f"; done
+		for l in l1 l2 l3 l4 l5; do ln -s t/theirs "$T/$side/w/$l"; done
+		ln -s t/mine "$T/$side/w/l6"
+		chown -R 65534:65534 "$T/$side"
+		chown 0:0 "$T/$side/w/t/theirs" "$T/$side/w/t/other"
+		printf 's\n' >"$T/$side/w/secret" && chmod 000 "$T/$side/w/secret"
+	done
+	for args in "new l1" "-f new l2" "-rpf new l3" "-v new l4" "-f new l5" \
+		    "-f new l6" "secret l1"; do
+		(cd "$T/a/w" && as_nobody cp $args >../../a.out 2>../../a.err; echo $? >../../a.rc)
+		(cd "$T/b/w" && as_nobody "$UCP" $args >../../b.out 2>../../b.err; echo $? >../../b.rc)
+		sed -i 's/^cp: /ucp: /' "$T/a.err"
+		cmp -s "$T/a.out" "$T/b.out" || { fail "through a link, $args: stdout differs"; diff "$T/a.out" "$T/b.out"; }
+		cmp -s "$T/a.rc" "$T/b.rc" || fail "through a link, $args: exit $(cat "$T/b.rc"), cp $(cat "$T/a.rc")"
+		cmp -s "$T/a.err" "$T/b.err" || { fail "through a link, $args: stderr differs"; diff "$T/a.err" "$T/b.err"; }
+	done
+	same_tree --mode --owner "$T/a" "$T/b" || fail "through a link: trees differ"
+	[ "$(cat "$T/b/w/t/theirs")" = old ] && [ "$(stat -c %u "$T/b/w/t/theirs")" = 0 ] ||
+		fail "through a link: the unwritable target was replaced"
+	cmp -s "$T/b/w/new" "$T/b/w/t/mine" || fail "through a link: t/mine not written"
 else
 	echo "note: not root (or no setpriv): the read-only directory case is not run"
 fi
