@@ -234,6 +234,8 @@ struct job {
 				   inplace, opened with O_TRUNC (cp), so holes
 				   may still be skipped */
 	bool into_special;	/* ... a FIFO or device, written into as cp does */
+	bool forced;		/* -f removed an entry cp could not open:
+				   cp -v says so after the file's line */
 	bool made;		/* cp --stats: this run created the entry */
 	bool clone_tried;	/* FICLONE was attempted (--debug) */
 	bool dst_follow;	/* --keep-directory-symlink: the destination
@@ -1488,6 +1490,8 @@ static void entry_published(struct worker *w, struct job *j)
 			verbose_line(j);
 			j->announced = true;
 		}
+		if (w->run->cfg.verbose && j->forced)
+			removed_line(j);
 		if (w->run->cfg.verbose && j->linked &&
 		    !w->run->cfg.hard_link && !w->run->cfg.sync &&
 		    j->dst_exists && !cp_unlinks_first(w->run, j)) {
@@ -2052,6 +2056,7 @@ static void file_on_specopen(struct worker *w, struct job *j, struct req *r)
 	if (r->res < 0 && w->run->cfg.force) {
 		j->into_special = false;
 		j->keep_dst_mode = false;
+		j->forced = true;
 		file_create_tmp(w, j);
 		return;
 	}
@@ -3968,8 +3973,10 @@ static bool check_existing(struct worker *w, struct job *j)
 		    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) < 0) {
 			int err = errno;
 
-			if (cfg->force)
-				return true;	/* a new file for the link */
+			if (cfg->force) {
+				j->forced = true;	/* a new file there */
+				return true;
+			}
 			if (j->sfd < 0 && source_unreadable(w, j))
 				return false;
 			j->announce = true;	/* cp -v names it first */
@@ -4055,6 +4062,7 @@ static bool check_existing(struct worker *w, struct job *j)
 
 			if (cfg->force) {
 				j->keep_dst_mode = false;
+				j->forced = true;
 				return true;
 			}
 			if (j->sfd < 0 && source_unreadable(w, j))

@@ -151,7 +151,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 
 	# Through a symlink to a file we may not write, in a directory we
 	# may: cp's open fails ("cannot create regular file"), and -f then
-	# replaces the link by a new file.  The target stays as it is.
+	# replaces the link by a new file.  The target stays as it is.  As
+	# for a file we may not write (cp -v: "removed" after its line).
 	for side in a b; do
 		rm -rf "$T/$side"
 		mkdir -p "$T/$side/w/t"
@@ -163,8 +164,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		chown 0:0 "$T/$side/w/t/theirs" "$T/$side/w/t/other"
 		printf 's\n' >"$T/$side/w/secret" && chmod 000 "$T/$side/w/secret"
 	done
-	for args in "new l1" "-f new l2" "-rpf new l3" "-v new l4" "-f new l5" \
-		    "-f new l6" "secret l1"; do
+	for args in "new l1" "-f new l2" "-rpf new l3" "-v new l4" "-fv new l5" \
+		    "-f new l6" "secret l1" "-fv new t/other"; do
 		(cd "$T/a/w" && as_nobody cp $args >../../a.out 2>../../a.err; echo $? >../../a.rc)
 		(cd "$T/b/w" && as_nobody "$UCP" $args >../../b.out 2>../../b.err; echo $? >../../b.rc)
 		sed -i 's/^cp: /ucp: /' "$T/a.err"

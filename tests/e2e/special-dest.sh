@@ -51,14 +51,15 @@ fi
 
 if [ "$(id -u)" = 0 ]; then
 	# A device that cannot be opened (no driver: ENXIO): cp's error,
-	# and with -f it is replaced by the file; as cp does.
+	# and with -f it is replaced by the file (-v: "removed" after the
+	# line); as cp does.
 	for tool in cp ucp; do
 		rm -rf "$T/nx.$tool" && mkdir "$T/nx.$tool"
 		mknod "$T/nx.$tool/dev" c 240 0
 		mknod "$T/nx.$tool/fdev" c 240 0
 		bin=cp && [ $tool = ucp ] && bin=$UCP
 		(cd "$T/nx.$tool" && "$bin" ../src dev; echo "rc=$?"
-		 "$bin" -f ../src fdev; echo "rc=$?") >"$T/nx.$tool.out" 2>&1
+		 "$bin" -fv ../src fdev; echo "rc=$?") >"$T/nx.$tool.out" 2>&1
 		sed -i 's/^[^ ]*: /P: /' "$T/nx.$tool.out"
 	done
 	cmp -s "$T/nx.cp.out" "$T/nx.ucp.out" ||
