@@ -628,8 +628,10 @@ static int run_sync(struct opts *o)
 	if (!copy_stage_put(dstage))	/* DEST takes its name */
 		failed++;
 	totals.failed = failed;
-	ret = signo ? RERR_SIGNAL : ss.del_limited ? RERR_DEL_LIMIT :
-	      failed ? RERR_PARTIAL : ss.vanished ? RERR_VANISHED : 0;
+	/* rsync's order: a failure outranks a vanished file, which
+	 * outranks the --max-delete limit. */
+	ret = signo ? RERR_SIGNAL : failed ? RERR_PARTIAL :
+	      ss.vanished ? RERR_VANISHED : ss.del_limited ? RERR_DEL_LIMIT : 0;
 	sync_state_fini(&ss);
 	return ret;
 }

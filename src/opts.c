@@ -934,5 +934,5 @@ void opts_help(void)
 	       "With --sync, rsync's: 0 success, 1 usage, 11 fatal I/O error,\n"
 	       "20 interrupted by a signal, 23 some files failed, 24 some files\n"
 	       "vanished (and nothing failed), 25 --max-delete stopped "
-	       "deletions.\n");
+	       "deletions\n(and nothing failed or vanished).\n");
 }

@@ -374,6 +374,14 @@ rsync -aH --delete --max-delete=0 "$S/" "$T/r/" >"$T/r.out" 2>"$T/r.err"
 diff "$T/r.out" "$T/u.out" || fail "--max-delete=0: notices differ from rsync's"
 n=$(grep -o '([0-9]* skipped)' "$T/r.err")
 grep -qF "$n" "$T/err" || fail "--max-delete=0: rsync said $n, ucp: $(cat "$T/err")"
+# A failure as well (a symlink where DEST has a directory the limit
+# keeps): rsync's 23 outranks 25, as 24 does.
+ln -s nowhere "$S/xl"
+mkdir -p "$T/u/xl" "$T/r/xl"; : >"$T/u/xl/y"; : >"$T/r/xl/y"
+rsync -aH --delete --max-delete=0 "$S/" "$T/r/" >/dev/null 2>&1; rrc=$?
+"$UCP" --sync --delete --max-delete=0 "$S" "$T/u" >/dev/null 2>&1; rc=$?
+[ $rrc = 23 ] && [ $rc = 23 ] || fail "--max-delete and a failure: exit $rc, rsync $rrc, want 23"
+rm "$S/xl"
 
 # --link-dest: unchanged files are links into the earlier snapshot
 fixture "$S"
