@@ -3547,9 +3547,9 @@ static bool sync_check(struct worker *w, struct job *j)
 	}
 	if (o->ignore_existing && !S_ISDIR(smode))
 		return false;
-	if (o->update && !S_ISDIR(smode) &&
+	if (o->update && S_ISREG(smode) &&
 	    sync_dst_newer(ss, &j->stx, &j->dstx))
-		return false;	/* newer in DEST */
+		return false;	/* newer in DEST; rsync's -u is for files */
 	diff = sync_diff(ss, &j->stx, &j->dstx);
 	if ((smode & S_IFMT) != (j->dstx.stx_mode & S_IFMT)) {
 		j->items = ITEM_NEW | (S_ISREG(smode) ? ITEM_XFER : ITEM_LOCAL);

@@ -565,6 +565,11 @@ for args in "" --size-only --ignore-times --checksum --existing --ignore-existin
 	touch -d '2021-03-04 05:06:08' "$S/samesize"
 	printf 'newer in dst\n' >"$T/r/m"; printf 'newer in dst\n' >"$T/u/m"
 	touch -d '2030-01-01' "$T/r/m" "$T/u/m"
+	# a symlink and a FIFO newer in DEST (--update is for files alone)
+	for x in r u; do
+		ln -sfn elsewhere "$T/$x/ln" && rm "$T/$x/fifo" && ln -s f "$T/$x/fifo"
+		touch -h -d '2030-01-01' "$T/$x/ln" "$T/$x/fifo"
+	done
 	touch -d '2021-03-04 05:06:07.5' "$T/r/same/k" "$T/u/same/k" "$T/r/d" "$T/u/d"
 	printf 'KEEP\n' >"$T/r/empty"; printf 'KEEP\n' >"$T/u/empty"
 	touch -d '2021-03-04 05:06:07.9' "$T/r/empty" "$T/u/empty"
