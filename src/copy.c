@@ -252,6 +252,8 @@ struct job {
 	struct stage *stage;	/* a root directory made under a temp name */
 	bool published;		/* ... and it was renamed into place */
 	bool hl_relink;		/* --sync: unchanged, relinked to its group */
+	bool ld_same;		/* --link-dest replaces a copy with the same
+				   data: no backup of it */
 	bool ld_link;		/* --link-dest: linked to the earlier copy */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
@@ -1537,7 +1539,7 @@ static void entry_created(struct worker *w, struct job *j)
 		}
 	}
 	if (j->dst_exists && run->cfg.sync && run->cfg.sync->o->backup &&
-	    !j->hl_relink) {
+	    !j->hl_relink && !j->ld_same) {
 		char *rel = job_rel(j);
 		int err = rel ? sync_backup(run->cfg.sync, j->dir->dfd, j->dname,
 					    rel, false) : ENOMEM;
@@ -3572,8 +3574,15 @@ static bool sync_check(struct worker *w, struct job *j)
 				    j->dir->sfd, j->name, &items,
 				    &ls) == LD_SAME &&
 		    !same_inode(&ls, &j->dstx)) {
+			/* rsync backs up nothing here; ucp keeps --backup's
+			 * promise for data the link replaces, and makes no
+			 * backup of the same data. */
 			j->ld_link = true;
 			j->items = 0;
+			j->ld_same = o->backup &&
+				     sync_same_data(ss, &j->stx, &j->dstx,
+						    j->dir->sfd, j->name,
+						    j->dir->dfd, j->dname, &err);
 			return !dry;
 		}
 		if (sync_same_data(ss, &j->stx, &j->dstx, j->dir->sfd, j->name,

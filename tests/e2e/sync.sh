@@ -432,6 +432,18 @@ for n in 3 4; do
 	[ ! -s "$T/uk$n" ] || fail "--link-dest: settled DEST itemized: $(cat "$T/uk$n")"
 	cp -a "$S" "$S.q" && rm -rf "$S" && mv "$S.q" "$S"	# other inodes
 done
+# With --backup: a copy with the same data is replaced by the link with
+# no backup (rsync's tree); one whose data differs is backed up first
+# (rsync makes no backup there: ucp keeps --backup's promise).
+rm -rf "$T/b/k" && "$UCP" --sync "$S" "$T/b/k"
+printf 'stale\n' >"$T/b/k/same/k"
+"$UCP" --sync --backup --link-dest=../1 "$S" "$T/b/k" || fail "--link-dest --backup: exit $?"
+[ "$(stat -c %i "$T/b/1/f")" = "$(stat -c %i "$T/b/k/f")" ] &&
+	[ "$(stat -c %i "$T/b/1/same/k")" = "$(stat -c %i "$T/b/k/same/k")" ] ||
+	fail "--link-dest --backup: not linked"
+[ ! -e "$T/b/k/f~" ] || fail "--link-dest --backup: a copy with the same data backed up"
+[ "$(cat "$T/b/k/same/k~" 2>/dev/null)" = stale ] ||
+	fail "--link-dest --backup: the replaced data was not backed up"
 # DEST has another type where the snapshot has the same file: the file is
 # linked in its place, as rsync (a symlink is made anew, as rsync).
 rm -rf "$T/b/w" "$T/b/rw"; mkdir -p "$T/b/w" "$T/b/rw"
