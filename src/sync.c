@@ -563,25 +563,38 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 		}
 		fails = delete_in(st, NULL, cfd, rel, d, &inner);
 		close(cfd);
-		if (!fails && inner && report) {
-			/* The filters protect something in it (known before
-			 * any rmdir, so dry runs say it too). */
+		if (!fails && inner) {
+			/* The filters protect something in it, or the limit
+			 * kept it (known before any rmdir, so dry runs say it
+			 * too): rsync's notice, where it makes room as well.
+			 * Inside a directory that goes, rsync then still
+			 * tries this one against the limit. */
 			kept_dir(rel);
-			if (kept)
+			if (kept) {
 				*kept = true;
+				if (st->o->max_delete >= 0 &&
+				    (long)atomic_load(&st->deleted) >=
+					    st->o->max_delete) {
+					atomic_fetch_add(&st->del_skipped, 1);
+					atomic_store(&st->del_limited, true);
+				}
+			}
 		}
-		if (fails || (inner && report)) {
+		if (fails || inner) {	/* making room: that fails next */
 			free(d);
 			return fails;
 		}
 	}
-	if (!may_delete_one(st)) {
+	/* Making room (!report), the entry itself is neither limited nor
+	 * counted by --max-delete, as rsync's DEL_MAKE_ROOM: only what was
+	 * in it. */
+	if (report && !may_delete_one(st)) {
 		if (kept)	/* --max-delete: its directory stays too */
 			*kept = true;
 		free(d);
 		return 0;
 	}
-	if (st->o->max_delete < 0)
+	if (report && st->o->max_delete < 0)
 		atomic_fetch_add(&st->deleted, 1);
 	/* Something may stay in a directory (an entry the filters protect,
 	 * the backups of its files) and keep it: it is reported once it is

@@ -382,6 +382,29 @@ rsync -aH --delete --max-delete=0 "$S/" "$T/r/" >/dev/null 2>&1; rrc=$?
 "$UCP" --sync --delete --max-delete=0 "$S" "$T/u" >/dev/null 2>&1; rc=$?
 [ $rrc = 23 ] && [ $rc = 23 ] || fail "--max-delete and a failure: exit $rc, rsync $rrc, want 23"
 rm "$S/xl"
+# Making room for a symlink and a file (directories in the way, one of
+# them nested) with the limit reached: what was in them counts, and so
+# does a directory inside one that goes (rsync tries it against the
+# limit); the directory in the way itself does not.  rsync's notices.
+rm -rf "$T/mr" && mkdir -p "$T/mr/s"
+ln -s x "$T/mr/s/a" && printf 'f\n' >"$T/mr/s/b"
+for x in r u; do
+	mkdir -p "$T/mr/$x/a" "$T/mr/$x/b/c"
+	: >"$T/mr/$x/a/in"; : >"$T/mr/$x/b/c/in"; : >"$T/mr/$x/extra"
+done
+rsync -aHi --delete --max-delete=1 "$T/mr/s/" "$T/mr/r/" >"$T/r.out" 2>"$T/r.err"; rrc=$?
+"$UCP" --sync --itemize-changes --delete --max-delete=1 "$T/mr/s" "$T/mr/u" >"$T/u.out" 2>"$T/err"; rc=$?
+[ $rc = $rrc ] || fail "--max-delete, making room: exit $rc, rsync $rrc"
+diff <(sort -u "$T/r.out") <(sort -u "$T/u.out") || fail "--max-delete, making room: notices differ from rsync's"
+n=$(grep -o '([0-9]* skipped)' "$T/r.err")
+grep -qF "$n" "$T/err" || fail "--max-delete, making room: rsync said $n, ucp: $(cat "$T/err")"
+same_tree --links "$T/mr/r" "$T/mr/u" || fail "--max-delete, making room: trees differ from rsync's"
+# Room made within the limit: the directory itself is not counted.
+for x in r u; do rm -rf "$T/mr/$x" && mkdir -p "$T/mr/$x/a" && : >"$T/mr/$x/a/in"; done
+rsync -aHi --delete --max-delete=1 "$T/mr/s/" "$T/mr/r/" >/dev/null 2>&1; rrc=$?
+"$UCP" --sync --delete --max-delete=1 "$T/mr/s" "$T/mr/u" 2>"$T/err"; rc=$?
+[ $rc = 0 ] && [ $rrc = 0 ] || fail "--max-delete, room within the limit: exit $rc, rsync $rrc: $(cat "$T/err")"
+same_tree --links "$T/mr/r" "$T/mr/u" || fail "--max-delete, room within the limit: trees differ from rsync's"
 
 # --link-dest: unchanged files are links into the earlier snapshot
 fixture "$S"
