@@ -3457,7 +3457,7 @@ static bool sync_check(struct worker *w, struct job *j)
 	struct sync_state *ss = w->run->cfg.sync;
 	const struct sync_opts *o = ss->o;
 	mode_t smode = j->stx.stx_mode;
-	bool dry = o->dry_run;
+	bool dry = o->dry_run, made_room = false;
 	unsigned diff, fix;
 
 	if (j->dir->root && sync_root_unlisted(ss))
@@ -3477,7 +3477,9 @@ static bool sync_check(struct worker *w, struct job *j)
 		char *rel, *dd;
 		unsigned f = 0;
 
-		if (o->existing || o->ignore_existing)
+		/* --existing: the name exists, so it changes type, as in
+		 * rsync. */
+		if (o->ignore_existing)
 			return false;
 		if (!ddir) {
 			/* A file where a directory goes: replaced, as rsync
@@ -3503,8 +3505,16 @@ static bool sync_check(struct worker *w, struct job *j)
 					   AT_REMOVEDIR) < 0 ? errno : 0;
 
 			if (err) {
+				/* rsync's notice on stdout, then the failure. */
+				if (err == ENOTEMPTY || err == EEXIST) {
+					char *r = job_rel(j);
+
+					if (r)
+						sync_kept_dir(r);
+					free(r);
+				}
 				job_fail(w, j, err, true,
-					 "cannot delete non-empty directory: %s");
+					 "could not make way for %s");
 				return false;
 			}
 		} else {
@@ -3523,6 +3533,7 @@ static bool sync_check(struct worker *w, struct job *j)
 			return false;
 		}
 		j->dst_exists = false;
+		made_room = true;	/* not a new name for --existing */
 	}
 	if (j->dir->root && ss->root_created) {
 		unsigned items;
@@ -3536,7 +3547,7 @@ static bool sync_check(struct worker *w, struct job *j)
 		return true;
 	}
 	if (!j->dst_exists) {
-		if (o->existing)
+		if (o->existing && !made_room)
 			return false;
 		j->items = ITEM_NEW | (S_ISREG(smode) ? ITEM_XFER : ITEM_LOCAL);
 		if (sync_ld_new(ss, j))

@@ -532,7 +532,7 @@ static unsigned delete_in(struct sync_state *st, const struct nameset *seen,
 			  int dfd, const char *rel, const char *disp,
 			  bool *kept);
 
-static void kept_dir(const char *rel)
+void sync_kept_dir(const char *rel)
 {
 	/* rsync's notice, on stdout: not a failure. */
 	log_out("cannot delete non-empty directory: %s", log_escape(rel));
@@ -569,7 +569,7 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 			 * too): rsync's notice, where it makes room as well.
 			 * Inside a directory that goes, rsync then still
 			 * tries this one against the limit. */
-			kept_dir(rel);
+			sync_kept_dir(rel);
 			if (kept) {
 				*kept = true;
 				if (st->o->max_delete >= 0 &&
@@ -610,7 +610,7 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 		else if (unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0) < 0)
 			err = errno;
 		if (err == ENOTEMPTY && is_dir && report) {
-			kept_dir(rel);	/* the backups of its files */
+			sync_kept_dir(rel);	/* the backups of its files */
 			if (kept)
 				*kept = true;
 			err = 0;

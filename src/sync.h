@@ -131,6 +131,8 @@ unsigned sync_delete_extras(struct sync_state *st, const struct nameset *seen,
 
 /* Delete one entry (recursively for a directory; report: list the entry
  * itself, not only what is below it).  Returns failures. */
+/* rsync's notice (stdout, not a failure) for a directory that stays. */
+void sync_kept_dir(const char *rel);
 unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 			   bool is_dir, const char *rel, const char *disp,
 			   bool report);

@@ -615,6 +615,23 @@ for args in "" --size-only --ignore-times --checksum --existing --ignore-existin
 	same_tree --mode --times --links "$T/r" "$T/u" || fail "$args: trees differ from rsync's"
 done
 
+# --existing where an entry changes type: the name exists, so rsync
+# replaces it (a directory in the way only with --delete or empty); what
+# is in a new directory is not made.
+for args in --existing "--existing --delete"; do
+	rm -rf "$T/ex" && mkdir -p "$T/ex/s/d" "$T/ex/s/e" "$T/ex/r/l" "$T/ex/r/m"
+	printf '1\n' >"$T/ex/s/d/f"; ln -s x "$T/ex/s/l"; ln -s y "$T/ex/s/m"
+	printf 'e\n' >"$T/ex/s/e/g"
+	printf '2\n' >"$T/ex/r/d"; printf '3\n' >"$T/ex/r/l/in"; ln -s z "$T/ex/r/e"
+	settimes "$T/ex"
+	cp -a "$T/ex/r" "$T/ex/u"
+	items "$T/ra" rsync -aHi $args "$T/ex/s/" "$T/ex/r/"
+	items "$T/ua" "$UCP" --sync --itemize-changes $args "$T/ex/s" "$T/ex/u"
+	cmp_rc "$T/ra" "$T/ua" "$args, types change"
+	cmp_items "$T/ra" "$T/ua" "$args, types change"
+	same_tree --mode --links "$T/ex/r" "$T/ex/u" || fail "$args, types change: trees differ from rsync's"
+done
+
 # -u with a negative --modify-window: DEST's file newer by a fraction of a
 # second is kept, an older one replaced (rsync compares whole seconds
 # there, off by one: man STANDARDS).
