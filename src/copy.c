@@ -3560,7 +3560,7 @@ static bool sync_check(struct worker *w, struct job *j)
 	}
 	if (o->ignore_existing && !S_ISDIR(smode))
 		return false;
-	if (o->update && S_ISREG(smode) &&
+	if (o->update && S_ISREG(smode) && S_ISREG(j->dstx.stx_mode) &&
 	    sync_dst_newer(ss, &j->stx, &j->dstx))
 		return false;	/* newer in DEST; rsync's -u is for files */
 	diff = sync_diff(ss, &j->stx, &j->dstx);

@@ -600,10 +600,12 @@ for args in "" --size-only --ignore-times --checksum --existing --ignore-existin
 	touch -d '2021-03-04 05:06:08' "$S/samesize"
 	printf 'newer in dst\n' >"$T/r/m"; printf 'newer in dst\n' >"$T/u/m"
 	touch -d '2030-01-01' "$T/r/m" "$T/u/m"
-	# a symlink and a FIFO newer in DEST (--update is for files alone)
+	# a symlink and a FIFO newer in DEST, and a symlink newer in DEST
+	# where the source has a file (--update is for files onto files)
 	for x in r u; do
 		ln -sfn elsewhere "$T/$x/ln" && rm "$T/$x/fifo" && ln -s f "$T/$x/fifo"
-		touch -h -d '2030-01-01' "$T/$x/ln" "$T/$x/fifo"
+		rm "$T/$x/d/g" && ln -s f "$T/$x/d/g"
+		touch -h -d '2030-01-01' "$T/$x/ln" "$T/$x/fifo" "$T/$x/d/g"
 	done
 	touch -d '2021-03-04 05:06:07.5' "$T/r/same/k" "$T/u/same/k" "$T/r/d" "$T/u/d"
 	printf 'KEEP\n' >"$T/r/empty"; printf 'KEEP\n' >"$T/u/empty"
