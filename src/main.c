@@ -259,6 +259,31 @@ static void install_signals(int status)
 	sigaction(SIGALRM, &sa, NULL);
 }
 
+/* --files-from: a listed path SRC does not have is an error (rsync's
+ * "link_stat ... failed"), which also stops deletion.  Returns how many. */
+static unsigned report_unlisted(struct sync_state *ss, int sfd,
+				const char *src)
+{
+	unsigned n = 0;
+	struct stat sb;
+
+	for (size_t i = 0; i < ss->nlisted; i++) {
+		char *d;
+		int err;
+
+		if (fstatat(sfd, ss->listed[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		err = errno;
+		d = path_join(src, ss->listed[i]);
+		log_error(err, "cannot stat %s",
+			  log_quote(d ? d : ss->listed[i]));
+		free(d);
+		atomic_store(&ss->io_error, true);
+		n++;
+	}
+	return n;
+}
+
 /* --files-from: each listed path and the directories leading to it; a
  * directory listed as "dir/" or "." brings its entries too (rsync's
  * --dirs), and "." SRC's own attributes. */
@@ -303,6 +328,21 @@ static int load_files_from(struct sync_state *ss, const struct sync_opts *so)
 		}
 		if (!*p)
 			continue;
+		if (!(ss->nlisted & (ss->nlisted + 1))) {	/* 2^k - 1 */
+			char **l = realloc(ss->listed, (ss->nlisted + 1) * 2 *
+							       sizeof(*l));
+
+			if (!l) {
+				ret = -1;
+				break;
+			}
+			ss->listed = l;
+		}
+		if (!(ss->listed[ss->nlisted] = strdup(p))) {
+			ret = -1;
+			break;
+		}
+		ss->nlisted++;
 		/* "a/b/c" brings "a" and "a/b" along (rsync's implied
 		 * directories). */
 		for (char *s = p; ret == 0; s++) {
@@ -532,6 +572,7 @@ static int run_sync(struct opts *o)
 				atomic_store(&ss.io_error, true);
 				failed++;
 			} else {
+				failed += report_unlisted(&ss, sfd, src);
 				if (so->del == DEL_BEFORE && dstfd >= 0) {
 					int rfd = open_dir_fd(src);
 

@@ -132,6 +132,11 @@ void sync_state_fini(struct sync_state *st)
 	st->only = NULL;
 	nameset_free(st->only_in);
 	st->only_in = NULL;
+	for (size_t i = 0; i < st->nlisted; i++)
+		free(st->listed[i]);
+	free(st->listed);
+	st->listed = NULL;
+	st->nlisted = 0;
 }
 
 /* ------------------------------------------------------------------ */

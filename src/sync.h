@@ -64,6 +64,9 @@ struct sync_state {
 				   entries too (rsync's --dirs); "" is SRC */
 	bool root_listed;	/* ... "." was listed: SRC's own attributes
 				   are part of the transfer */
+	char **listed;		/* ... the paths as listed, to report those
+				   SRC does not have */
+	size_t nlisted;
 	atomic_flag backup_lock;
 	atomic_bool io_error;	/* reading the source failed somewhere */
 	atomic_bool io_warned;

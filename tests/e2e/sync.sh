@@ -657,6 +657,16 @@ rsync -a --files-from="$T/list" "$S/" "$T/r/"
 "$UCP" --sync --from0 --files-from="$T/list0" "$S" "$T/u0" || fail "--from0: exit $?"
 diff <(cd "$T/r" && find . | sort) <(cd "$T/u" && find . | sort) || fail "--files-from differs from rsync"
 diff <(cd "$T/u" && find . | sort) <(cd "$T/u0" && find . | sort) || fail "--from0 differs"
+# A listed path SRC does not have: an error (exit 23, as rsync), the others
+# transferred.
+printf 'f\nmissing\nnodir/x\n' >"$T/list"
+rm -rf "$T/r" "$T/u"
+rsync -a --files-from="$T/list" "$S/" "$T/r/" 2>/dev/null; rrc=$?
+"$UCP" --sync --files-from="$T/list" "$S" "$T/u" 2>"$T/err"; rc=$?
+[ $rc = 23 ] && [ $rrc = 23 ] || fail "--files-from, missing paths: exit $rc, rsync $rrc"
+[ "$(grep -c "^ucp: cannot stat '$S/[mn].*': No such file or directory\$" "$T/err")" = 2 ] ||
+	fail "--files-from, missing paths: $(cat "$T/err")"
+diff <(cd "$T/r" && find . | sort) <(cd "$T/u" && find . | sort) || fail "--files-from, missing paths: differs from rsync"
 
 # --files-from as rsync's --dirs: "dir/" and "." bring a directory's
 # entries (subdirectories empty), a bare "dir" only itself; DEST's own
