@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +66,11 @@ int backup_name(int dirfd, const char *name, enum backup type,
 	return len < 0 || (size_t)len >= size ? ENAMETOOLONG : 0;
 }
 
+static atomic_uint counter;	/* temp names of this process */
+
 int backup_make(int dirfd, const char *name, int bdirfd, const char *bname,
 		bool keep)
 {
-	static atomic_uint counter;
 	char tmp[64];
 
 	while (keep) {
@@ -88,4 +92,114 @@ int backup_make(int dirfd, const char *name, int bdirfd, const char *bname,
 		break;		/* no hard links here: move it */
 	}
 	return renameat(dirfd, name, bdirfd, bname) < 0 ? errno : 0;
+}
+
+/* Copy len bytes at off from in to out: copy_file_range, or read/write
+ * where the kernel cannot (another filesystem type, old kernels). */
+static int copy_range(int in, int out, off_t off, off_t len)
+{
+	char buf[64 << 10];
+	bool plain = false;
+
+	while (len > 0) {
+		ssize_t n;
+
+		if (!plain) {
+			off_t o = off;
+
+			n = copy_file_range(in, &o, out, &o, (size_t)len, 0);
+			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
+				      errno == ENOSYS || errno == EOPNOTSUPP)) {
+				plain = true;
+				continue;
+			}
+		} else {
+			n = pread(in, buf, len < (off_t)sizeof(buf) ?
+						   (size_t)len : sizeof(buf), off);
+			for (ssize_t done = 0, k; n > 0 && done < n; done += k) {
+				k = pwrite(out, buf + done, (size_t)(n - done),
+					   off + done);
+				if (k <= 0)
+					return k < 0 ? errno : EIO;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			break;	/* shorter than its size: it shrank */
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The data of in into out: a clone, or its data extents one by one. */
+static int copy_data(int in, int out, off_t size)
+{
+	off_t data = 0, hole;
+	int err = 0;
+
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	while (!err && data < size) {
+		data = lseek(in, data, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : errno;	/* holes only */
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = size;
+		err = copy_range(in, out, data, hole - data);
+		data = hole;
+	}
+	return err;
+}
+
+int backup_copy(int dirfd, const char *name, int bdirfd, const char *bname)
+{
+	int in = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char tmp[64];
+	struct stat st;
+	int out = -1, err = 0;
+
+	if (in < 0)
+		return errno;
+	if (fstat(in, &st) < 0) {
+		err = errno;
+		close(in);
+		return err;
+	}
+	do {
+		snprintf(tmp, sizeof(tmp), ".ucp.%d.b%u.tmp", (int)getpid(),
+			 atomic_fetch_add(&counter, 1));
+		out = openat(bdirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+						  O_NOFOLLOW | O_CLOEXEC, 0600);
+	} while (out < 0 && errno == EEXIST);	/* a stale temp */
+	if (out < 0) {
+		err = errno;
+		close(in);
+		return err;
+	}
+	err = copy_data(in, out, st.st_size);
+	if (!err && ftruncate(out, st.st_size) < 0)	/* a hole at the end */
+		err = errno;
+	if (!err && geteuid() == 0 && fchown(out, st.st_uid, st.st_gid) < 0)
+		err = errno;
+	if (!err && fchmod(out, st.st_mode & 07777) < 0)
+		err = errno;
+	if (!err) {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+
+		if (futimens(out, ts) < 0)
+			err = errno;
+	}
+	if (close(out) < 0 && !err)
+		err = errno;
+	close(in);
+	if (!err && renameat(bdirfd, tmp, bdirfd, bname) < 0)
+		err = errno;
+	if (err)
+		unlinkat(bdirfd, tmp, 0);
+	return err;
 }

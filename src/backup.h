@@ -32,4 +32,12 @@ int backup_name(int dirfd, const char *name, enum backup type,
 int backup_make(int dirfd, const char *name, int bdirfd, const char *bname,
 		bool keep);
 
+/*
+ * Make bdirfd/bname a copy of the regular file dirfd/name: its data (a
+ * clone where the filesystem can, its holes kept), mode, times, and as
+ * root its owner; written under a temp name and renamed over bname.  For
+ * a file about to be written in place, whose inode a link would share.
+ */
+int backup_copy(int dirfd, const char *name, int bdirfd, const char *bname);
+
 #endif

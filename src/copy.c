@@ -254,6 +254,8 @@ struct job {
 	bool hl_relink;		/* --sync: unchanged, relinked to its group */
 	bool ld_same;		/* --link-dest replaces a copy with the same
 				   data: no backup of it */
+	bool backed_up;		/* --inplace --backup: copied before it is
+				   written over */
 	bool ld_link;		/* --link-dest: linked to the earlier copy */
 	unsigned items;		/* --sync: ITEM_* of what changes */
 	uint64_t wb_off;	/* writeback started up to here */
@@ -1539,7 +1541,7 @@ static void entry_created(struct worker *w, struct job *j)
 		}
 	}
 	if (j->dst_exists && run->cfg.sync && run->cfg.sync->o->backup &&
-	    !j->hl_relink && !j->ld_same) {
+	    !j->hl_relink && !j->ld_same && !j->backed_up) {
 		char *rel = job_rel(j);
 		int err = rel ? sync_backup(run->cfg.sync, j->dir->dfd, j->dname,
 					    rel, false) : ENOMEM;
@@ -2128,6 +2130,29 @@ static mode_t new_perms(const struct copy_run *run, const struct statx *stx)
 	return S_ISSOCK(stx->stx_mode) ? 0777 : 0666;
 }
 
+/* --sync --inplace --backup: the file about to be written over is
+ * copied to its backup name first (a link would share the inode being
+ * written), as rsync.  False when that failed (reported; job over). */
+static bool inplace_backup(struct worker *w, struct job *j)
+{
+	struct sync_state *ss = w->run->cfg.sync;
+	char *rel;
+	int err;
+
+	if (!ss || !ss->o->inplace || !ss->o->backup || ss->o->dry_run ||
+	    !j->dst_exists || !S_ISREG(j->dstx.stx_mode) || j->backed_up)
+		return true;
+	j->backed_up = true;	/* once: not again when retried */
+	rel = job_rel(j);
+	err = rel ? sync_backup_copy(ss, j->dir->dfd, j->dname, rel) : ENOMEM;
+	free(rel);
+	if (!err)
+		return true;
+	job_fail(w, j, err, true, "cannot back up %s");
+	job_close(w, j);
+	return false;
+}
+
 static void file_create_tmp(struct worker *w, struct job *j)
 {
 	struct req *r;
@@ -2137,6 +2162,8 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		file_into_special(w, j);
 		return;
 	}
+	if (!inplace_backup(w, j))
+		return;
 	if (j->keep_dst_mode)
 		mode = j->dstx.stx_mode & 07777;
 	j->state = J_TMPFILE;

@@ -516,10 +516,6 @@ static int sync_check(struct opts *o)
 				"--backup-dir");
 		return -1;
 	}
-	if (so->inplace && so->backup) {
-		log_usage_error("--inplace cannot be combined with --backup");
-		return -1;
-	}
 	if (o->target_dir) {
 		log_usage_error("--target-directory cannot be used with --sync");
 		return -1;

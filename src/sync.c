@@ -906,8 +906,10 @@ bool sync_backs_up(const struct sync_state *st, const char *name)
 	       (st->o->backup_dir || n <= k || strcmp(name + n - k, sfx));
 }
 
-int sync_backup(struct sync_state *st, int ddirfd, const char *name,
-		const char *rel, bool move)
+enum backup_how { BK_LINK, BK_MOVE, BK_COPY };
+
+static int backup_as(struct sync_state *st, int ddirfd, const char *name,
+		     const char *rel, enum backup_how how)
 {
 	const char *sfx = backup_suffix(st);
 	char bname[NAME_MAX + 1];
@@ -921,9 +923,23 @@ int sync_backup(struct sync_state *st, int ddirfd, const char *name,
 		close(bfd);
 		return ENAMETOOLONG;
 	}
-	err = backup_make(ddirfd, name, bfd, bname, !move);
+	err = how == BK_COPY ? backup_copy(ddirfd, name, bfd, bname) :
+			       backup_make(ddirfd, name, bfd, bname,
+					   how == BK_LINK);
 	close(bfd);
 	return err;
+}
+
+int sync_backup(struct sync_state *st, int ddirfd, const char *name,
+		const char *rel, bool move)
+{
+	return backup_as(st, ddirfd, name, rel, move ? BK_MOVE : BK_LINK);
+}
+
+int sync_backup_copy(struct sync_state *st, int ddirfd, const char *name,
+		     const char *rel)
+{
+	return backup_as(st, ddirfd, name, rel, BK_COPY);
 }
 
 bool sync_same_target(int adirfd, const char *a, int bdirfd, const char *b)

@@ -175,6 +175,10 @@ bool sync_backs_up(const struct sync_state *st, const char *name);
 int sync_backup(struct sync_state *st, int ddirfd, const char *name,
 		const char *rel, bool move);
 
+/* ... as a copy (--inplace: the file itself is written next). */
+int sync_backup_copy(struct sync_state *st, int ddirfd, const char *name,
+		     const char *rel);
+
 /* Do the symlinks adirfd/a and bdirfd/b point at the same target? */
 bool sync_same_target(int adirfd, const char *a, int bdirfd, const char *b);
 

@@ -803,21 +803,47 @@ cmp -s "$T/a/s/big" "$T/a/d/big" || fail "large replace: content differs"
 
 # --inplace: changed files are written into (their inodes stay), with
 # rsync's result and lines; a hard-linked pair that is linked in DEST
-# already stays so, with no temp name left beside it.
-fixture "$T/ip/s"
-rm -rf "$T/ip/r" "$T/ip/u"
-rsync -aH "$T/ip/s/" "$T/ip/r/"
-cp -a "$T/ip/r" "$T/ip/u"
-printf 'ALPHA, longer\n' >"$T/ip/s/f"
-printf 'LINKED, longer\n' >"$T/ip/s/lk"	# both names: one inode
-settimes "$T/ip/s"
-ino_before=$(stat -c %i "$T/ip/u/f" "$T/ip/u/lk")
-items "$T/ipr" rsync -aHi --inplace "$T/ip/s/" "$T/ip/r/"
-items "$T/ipu" "$UCP" --sync --itemize-changes --inplace "$T/ip/s" "$T/ip/u"
-cmp_rc "$T/ipr" "$T/ipu" "--inplace"
-cmp_items "$T/ipr" "$T/ipu" "--inplace"
-same_tree --mode --times --owner --links "$T/ip/r" "$T/ip/u" || fail "--inplace: trees differ from rsync's"
-[ "$ino_before" = "$(stat -c %i "$T/ip/u/f" "$T/ip/u/lk")" ] || fail "--inplace: a file got a new inode"
-[ -z "$(find "$T/ip/u" -name '.ucp.*' -print -quit)" ] || fail "--inplace: temp names left: $(find "$T/ip/u" -name '.ucp.*')"
+# already stays so, with no temp name left beside it.  With --backup the
+# old file is copied to its backup first (rsync's way: a link would share
+# the inode written), with its data, mode and times, holes kept.
+for args in --inplace "--inplace --backup" "--inplace --backup --backup-dir=old"; do
+	fixture "$T/ip/s"
+	rm -rf "$T/ip/r" "$T/ip/u"
+	rsync -aH "$T/ip/s/" "$T/ip/r/"
+	truncate -s 4M "$T/ip/r/d/e/big"	# a hole at the end
+	cp -a "$T/ip/r" "$T/ip/u"
+	printf 'ALPHA, longer\n' >"$T/ip/s/f"
+	printf 'LINKED, longer\n' >"$T/ip/s/lk"	# both names: one inode
+	settimes "$T/ip/s"
+	ino_before=$(stat -c %i "$T/ip/u/f" "$T/ip/u/lk" "$T/ip/u/d/e/big")
+	ftime=$(stat -c %.9Y "$T/ip/u/f")
+	items "$T/ipr" rsync -aHi $args "$T/ip/s/" "$T/ip/r/"
+	items "$T/ipu" "$UCP" --sync --itemize-changes $args "$T/ip/s" "$T/ip/u"
+	cmp_rc "$T/ipr" "$T/ipu" "$args"
+	cmp_items "$T/ipr" "$T/ipu" "$args"
+	# (Times: with --backup rsync leaves directories' times alone and
+	# gives an in-place backup the time of its making; ucp keeps both.)
+	t=--times && case $args in *backup*) t= ;; esac
+	same_tree --mode $t --owner --links "$T/ip/r" "$T/ip/u" || fail "$args: trees differ from rsync's"
+	[ "$ino_before" = "$(stat -c %i "$T/ip/u/f" "$T/ip/u/lk" "$T/ip/u/d/e/big")" ] ||
+		fail "$args: a file got a new inode"
+	[ -z "$(find "$T/ip/u" -name '.ucp.*' -print -quit)" ] || fail "$args: temp names left: $(find "$T/ip/u" -name '.ucp.*')"
+	case $args in
+	*backup-dir*) b=$T/ip/u/old/ x= ;;
+	*backup*) b=$T/ip/u/ x='~' ;;
+	*) continue ;;
+	esac
+	[ "$(cat "${b}f$x")" = alpha ] && [ "$(stat -c %.9Y "${b}f$x")" = "$ftime" ] ||
+		fail "$args: the backup of f is not the old file"
+	[ "$(stat -c %i "${b}f$x")" != "$(stat -c %i "$T/ip/u/f")" ] || fail "$args: the backup shares the inode"
+	[ "$(stat -c %b "${b}d/e/big$x")" -le $(( $(stat -c %b "$T/ip/u/d/e/big") + 64 )) ] ||
+		fail "$args: the backup of a file with a hole is not sparse"
+done
+# The backup cannot be made (--backup-dir is a file): the file is left
+# as it was, and that is a failure.
+rm -rf "$T/ip/b" && mkdir -p "$T/ip/b" && printf 'old\n' >"$T/ip/b/f" && : >"$T/ip/b/bk"
+"$UCP" --sync --inplace --backup --backup-dir=bk "$T/ip/s" "$T/ip/b" 2>"$T/err"; rc=$?
+[ $rc = 23 ] && [ "$(cat "$T/ip/b/f")" = old ] && grep -q "cannot back up '$T/ip/b/f'" "$T/err" ||
+	fail "--inplace, the backup fails: exit $rc, f: $(cat "$T/ip/b/f"): $(cat "$T/err")"
 
 done_test
