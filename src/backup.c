@@ -89,6 +89,16 @@ int backup_make(int dirfd, const char *name, int bdirfd, const char *bname,
 		if (errno != EPERM && errno != EMLINK && errno != EXDEV &&
 		    errno != EOPNOTSUPP)
 			return errno;
+		if (errno == EPERM) {
+			/* Also what a directory's link gets: one is never
+			 * moved away from a name that is to stay. */
+			struct stat st;
+
+			if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode))
+				return EISDIR;
+			errno = EPERM;
+		}
 		break;		/* no hard links here: move it */
 	}
 	return renameat(dirfd, name, bdirfd, bname) < 0 ? errno : 0;

@@ -3545,14 +3545,21 @@ static bool sync_check(struct worker *w, struct job *j)
 				return false;
 			}
 		} else {
+			bool kept = false;
+
 			rel = job_rel(j);
 			dd = j->dir->root ? path_dir(j->dir->dpath) :
 					    strdup(j->dir->dpath);
 			f = rel && dd ? sync_delete_entry(ss, j->dir->dfd,
 							  j->dname, ddir, rel,
-							  dd, false) : 1;
+							  dd, false, &kept) : 1;
 			free(rel);
 			free(dd);
+			if (!f && kept) {	/* the filters or the limit */
+				job_fail(w, j, ENOTEMPTY, true,
+					 "could not make way for %s");
+				return false;
+			}
 		}
 		if (f) {
 			j->err = EIO;

@@ -575,14 +575,14 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 			 * Inside a directory that goes, rsync then still
 			 * tries this one against the limit. */
 			sync_kept_dir(rel);
-			if (kept) {
+			if (kept)
 				*kept = true;
-				if (st->o->max_delete >= 0 &&
-				    (long)atomic_load(&st->deleted) >=
-					    st->o->max_delete) {
-					atomic_fetch_add(&st->del_skipped, 1);
-					atomic_store(&st->del_limited, true);
-				}
+			if (kept && report && st->o->max_delete >= 0 &&
+			    (long)atomic_load(&st->deleted) >=
+				    st->o->max_delete) {
+				/* inside one that goes */
+				atomic_fetch_add(&st->del_skipped, 1);
+				atomic_store(&st->del_limited, true);
 			}
 		}
 		if (fails || inner) {	/* making room: that fails next */
@@ -634,9 +634,10 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 
 unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 			   bool is_dir, const char *rel, const char *disp,
-			   bool report)
+			   bool report, bool *kept)
 {
-	return delete_entry(st, dfd, name, is_dir, rel, disp, report, NULL);
+	*kept = false;
+	return delete_entry(st, dfd, name, is_dir, rel, disp, report, kept);
 }
 
 /*

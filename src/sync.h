@@ -132,13 +132,16 @@ bool sync_may_delete(struct sync_state *st);
 unsigned sync_delete_extras(struct sync_state *st, const struct nameset *seen,
 			    int dfd, const char *rel, const char *disp);
 
-/* Delete one entry (recursively for a directory; report: list the entry
- * itself, not only what is below it).  Returns failures. */
 /* rsync's notice (stdout, not a failure) for a directory that stays. */
 void sync_kept_dir(const char *rel);
+
+/* Delete one entry (recursively for a directory; report: list the entry
+ * itself, not only what is below it; else it is making room, and only
+ * what is in it counts for --max-delete).  *kept: it stays, for something
+ * in it does (the filters, the limit).  Returns failures. */
 unsigned sync_delete_entry(struct sync_state *st, int dfd, const char *name,
 			   bool is_dir, const char *rel, const char *disp,
-			   bool report);
+			   bool report, bool *kept);
 
 /* --delete-before / --delete-after: walk both trees and delete every
  * extraneous entry.  Returns the number of failures reported. */

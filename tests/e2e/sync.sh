@@ -399,6 +399,20 @@ diff <(sort -u "$T/r.out") <(sort -u "$T/u.out") || fail "--max-delete, making r
 n=$(grep -o '([0-9]* skipped)' "$T/r.err")
 grep -qF "$n" "$T/err" || fail "--max-delete, making room: rsync said $n, ucp: $(cat "$T/err")"
 same_tree --links "$T/mr/r" "$T/mr/u" || fail "--max-delete, making room: trees differ from rsync's"
+# Over the limit with --backup-dir, or with what is in it excluded: the
+# directory stays whole (it was moved into the backup directory once), and
+# the entry is not made, as rsync.
+for args in "--max-delete=0 --backup --backup-dir=../bk" "--exclude=in"; do
+	for x in r u; do
+		rm -rf "$T/mr/$x" "$T/mr/bk" && mkdir -p "$T/mr/$x/a" && : >"$T/mr/$x/a/in"
+	done
+	rsync -aH --delete $args "$T/mr/s/" "$T/mr/r/" >/dev/null 2>&1; rrc=$?
+	"$UCP" --sync --delete $args "$T/mr/s" "$T/mr/u" >/dev/null 2>"$T/err"; rc=$?
+	[ $rc = $rrc ] || fail "making room, $args: exit $rc, rsync $rrc: $(cat "$T/err")"
+	[ -f "$T/mr/u/a/in" ] && [ ! -e "$T/mr/bk/a" ] ||
+		fail "making room, $args: the directory did not stay"
+	grep -q "could not make way for '$T/mr/u/a'" "$T/err" || fail "making room, $args: $(cat "$T/err")"
+done
 # Room made within the limit: the directory itself is not counted.
 for x in r u; do rm -rf "$T/mr/$x" && mkdir -p "$T/mr/$x/a" && : >"$T/mr/$x/a/in"; done
 rsync -aHi --delete --max-delete=1 "$T/mr/s/" "$T/mr/r/" >/dev/null 2>&1; rrc=$?
