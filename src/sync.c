@@ -239,15 +239,16 @@ bool sync_same_data(const struct sync_state *st, const struct statx *src,
 	const struct sync_opts *o = st->o;
 	XXH128_hash_t a, b;
 
+	/* rsync's order (quick_check_ok): the size, then --checksum, then
+	 * --size-only, then --ignore-times, then the time. */
 	*err = 0;
-	if (o->ignore_times)
-		return false;
 	if (src->stx_size != dst->stx_size)
 		return false;
-	if (o->size_only)
-		return true;
-	if (!o->checksum)
-		return same_mtime(st, src, dst);
+	if (!o->checksum) {
+		if (o->size_only)
+			return true;
+		return !o->ignore_times && same_mtime(st, src, dst);
+	}
 	if ((*err = hash_file(sdirfd, sname, &a)) != 0)
 		return false;
 	if (hash_file(ddirfd, dname, &b) != 0)

@@ -603,7 +603,8 @@ same_tree --mode --links "$T/r" "$T/u" || fail "--backup, deleted directory: tre
 # unless --modify-window is negative.)
 for args in "" --size-only --ignore-times --checksum --existing --ignore-existing \
 	    --update "--max-size=100K" "--min-size=5" "--modify-window=2" \
-	    "--modify-window=-1" "--update --modify-window=1"; do
+	    "--modify-window=-1" "--update --modify-window=1" \
+	    "--ignore-times --size-only" "--ignore-times --checksum"; do
 	fixture "$S"
 	rm -rf "$T/r" "$T/u"
 	rsync -aH "$S/" "$T/r/"; "$UCP" --sync "$S" "$T/u"
