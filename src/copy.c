@@ -236,6 +236,8 @@ struct job {
 	bool into_special;	/* ... a FIFO or device, written into as cp does */
 	bool forced;		/* -f removed an entry cp could not open:
 				   cp -v says so after the file's line */
+	bool target_links;	/* a symlink to a file with other links:
+				   removed first under --preserve=links */
 	bool made;		/* cp --stats: this run created the entry */
 	bool clone_tried;	/* FICLONE was attempted (--debug) */
 	bool dst_follow;	/* --keep-directory-symlink: the destination
@@ -1439,7 +1441,7 @@ static bool cp_unlinks_first(const struct copy_run *run,
 	    cfg->backup != BACKUP_NONE)
 		return false;
 	/* (the last two only when it copies data: not --attributes-only) */
-	return cfg->remove_dest ||
+	return cfg->remove_dest || j->target_links ||
 	       (!cfg->attr_only &&
 		(((cfg->preserve & PRESERVE_LINKS) && j->dstx.stx_nlink > 1) ||
 		 (never && !S_ISREG(j->stx.stx_mode))));
@@ -3770,7 +3772,7 @@ static int dest_follow(struct worker *w, struct job *j, bool src_reg,
 	    cfg->remove_dest || (!j->deref && S_ISLNK(j->stx.stx_mode)))
 		return 0;
 	if (statx(j->dir->dfd, j->dname, 0,
-		  STATX_TYPE | STATX_MTIME | STATX_INO, t) == 0)
+		  STATX_TYPE | STATX_MTIME | STATX_INO | STATX_NLINK, t) == 0)
 		return 1;
 	if (!src_reg)
 		return 0;
@@ -4021,6 +4023,15 @@ static bool check_existing(struct worker *w, struct job *j)
 	 * until met again, and its first copy goes through the link.  A
 	 * target we may not write is not replaced in its directory: cp's
 	 * open of it fails, and -f then removes the link instead. */
+	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
+	    (cfg->preserve & PRESERVE_LINKS) && !cfg->attr_only &&
+	    dt->stx_nlink > 1) {
+		/* cp's stat followed the link to a file with other links:
+		 * under --preserve=links it removes the link and makes a
+		 * new file (its unlink-first rule). */
+		j->target_links = true;
+		return true;
+	}
 	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
 	    !(hl_member(w->run, j) && j->stx.stx_nlink > 1)) {
 		if (!w->run->is_root &&

@@ -67,6 +67,26 @@ grep -q "^'$T/al/s/./g' -> '$T/al/d/./g'\$" "$T/al.out" || fail "--attributes-on
 # operand named twice whose first copy failed is tried again, as by cp
 # (not "specified more than once" or "will not overwrite just-created").
 # A source that cannot be read onto a file that cannot be written, or
+# Onto a symlink to a file with other hard links: cp's stat follows the
+# link, and under --preserve=links it removes the link first ("removed"
+# with -v) and makes a new file.  (Without it cp writes into the target,
+# which its other link sees; ucp replaces the target: man STANDARDS.)
+for args in "-a" "-av" "-rv --preserve=links" "-rL --preserve=links" "-av --attributes-only"; do
+	for side in a b; do
+		rm -rf "$T/$side" && mkdir -p "$T/$side/s" "$T/$side/t" "$T/$side/d"
+		printf 'new\n' >"$T/$side/s/f"
+		printf 'old\n' >"$T/$side/t/x" && ln "$T/$side/t/x" "$T/$side/t/x2"
+		ln -s ../t/x "$T/$side/d/l"
+	done
+	(cd "$T/a" && cp $args s/f d/l >../a.out 2>../a.err; echo $? >../a.rc)
+	(cd "$T/b" && "$UCP" $args s/f d/l >../b.out 2>../b.err; echo $? >../b.rc)
+	sed -i 's/^cp: /ucp: /' "$T/a.err"
+	for f in out err rc; do
+		cmp -s "$T/a.$f" "$T/b.$f" || { fail "onto a link to a linked file, $args: $f differs"; diff "$T/a.$f" "$T/b.$f"; }
+	done
+	same_tree --mode --links "$T/a" "$T/b" || fail "onto a link to a linked file, $args: trees differ"
+done
+
 # onto a dangling symlink: cp opens the source first and says so (with
 # -b it moves the old file aside first, and that fails).  A FIFO or symlink over a file
 # there: cp removes (or backs up) the old one first, and that fails, as
