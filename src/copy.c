@@ -810,7 +810,7 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 		 * source's was just set (--preserve=ownership alone, or
 		 * xattr or timestamps, still need this). */
 		if (d->fix_mode && !(run->cfg.preserve & PRESERVE_MODE) &&
-		    fchmod(d->dfd, d->final_mode) < 0) {
+		    meta_fchmod(d->dfd, d->final_mode) < 0) {
 			log_error(errno, "cannot change permissions of %s",
 				  log_quote(d->dpath));
 			atomic_fetch_add(&run->errors, 1);
@@ -4558,6 +4558,16 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 	struct dnode *d;
 
 	assert(r->op == OP_OPENAT);
+	if (r->res == -EACCES && r->tag == 1) {
+		/* A destination directory we may not read (mode -wx, a
+		 * drop box): cp copies into it by name, and so can an
+		 * O_PATH fd; its attributes go through that fd too. */
+		int fd = openat(j->dir->dfd, r->path, O_PATH | O_DIRECTORY |
+				(j->dst_follow ? 0 : O_NOFOLLOW) | O_CLOEXEC);
+
+		if (fd >= 0)
+			r->res = fd;
+	}
 	if (r->res < 0) {
 		if (r->tag == 0)	/* cp's words (savedir failed) */
 			job_fail(w, j, -r->res, false, "cannot access %s");
@@ -4594,7 +4604,7 @@ static void job_on_opendir(struct worker *w, struct job *j, struct req *r)
 		/* A directory made for a source that cannot be read stays,
 		 * empty, with the mode it would have had (as cp leaves it),
 		 * not the owner-only one it was made with. */
-		(void)!fchmod(j->tfd, new_perms(run, &j->stx) & 01777 &
+		(void)!meta_fchmod(j->tfd, new_perms(run, &j->stx) & 01777 &
 					      ~run->umask);
 	}
 	if (j->err || copy_stop_signal) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,14 +42,68 @@ static void times_of(const struct statx *st, struct timespec ts[2])
 	ts[1].tv_nsec = st->stx_mtime.tv_nsec;
 }
 
+/*
+ * An O_PATH fd (a destination directory we may write and search but not
+ * read, which cp copies into by name) refuses fchown, fchmod, futimens
+ * and fsetxattr with EBADF: those go through its /proc/self/fd link
+ * (or AT_EMPTY_PATH) instead.
+ */
+static const char *fd_path(int fd, char buf[32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+static int fd_chown(int fd, uid_t uid, gid_t gid)
+{
+	if (fchown(fd, uid, gid) == 0)
+		return 0;
+	if (errno != EBADF)
+		return -1;
+	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
+}
+
+int meta_fchmod(int fd, mode_t mode)
+{
+	char p[32];
+
+	if (fchmod(fd, mode) == 0)
+		return 0;
+	if (errno != EBADF)
+		return -1;
+	return chmod(fd_path(fd, p), mode);
+}
+
+static int fd_utimens(int fd, const struct timespec ts[2])
+{
+	char p[32];
+
+	if (futimens(fd, ts) == 0)
+		return 0;
+	if (errno != EBADF)
+		return -1;
+	return utimensat(AT_FDCWD, fd_path(fd, p), ts, 0);
+}
+
+static int fd_setxattr(int fd, const char *n, const void *v, size_t len)
+{
+	char p[32];
+
+	if (fsetxattr(fd, n, v, len, 0) == 0)
+		return 0;
+	if (errno != EBADF)
+		return -1;
+	return setxattr(fd_path(fd, p), n, v, len, 0);
+}
+
 /* chown with cp's tolerance: as non-root, EPERM/EINVAL just means the
  * user may not give files away; keep the group if we can. */
 static int owner_fd(int fd, const struct statx *st, bool privileged)
 {
-	if (fchown(fd, st->stx_uid, st->stx_gid) == 0)
+	if (fd_chown(fd, st->stx_uid, st->stx_gid) == 0)
 		return 0;
 	if (!privileged && (errno == EPERM || errno == EINVAL)) {
-		(void)!fchown(fd, (uid_t)-1, st->stx_gid);
+		(void)!fd_chown(fd, (uid_t)-1, st->stx_gid);
 		return 0;
 	}
 	return errno;
@@ -107,7 +162,7 @@ static int xattrs_copy(int sfd, int dfd, unsigned *nset, unsigned skip)
 			vcap = (size_t)v;
 		}
 		v = fgetxattr(sfd, n, value, vcap);
-		if (v < 0 || fsetxattr(dfd, n, value, (size_t)v, 0) < 0)
+		if (v < 0 || fd_setxattr(dfd, n, value, (size_t)v) < 0)
 			ret = ret ? ret : -errno;
 		else if (nset)
 			(*nset)++;
@@ -178,7 +233,7 @@ void meta_apply_fd(int fd, int sfd, const struct statx *st,
 	 * only an fd open for writing: a copy of a read-only file is made
 	 * writable by its owner meanwhile (cp's rule). */
 	if (xattrs && !privileged && known && !(cur & S_IWUSR))
-		opened = fchmod(fd, cur | S_IWUSR) == 0;
+		opened = meta_fchmod(fd, cur | S_IWUSR) == 0;
 	/* ACLs go with the mode, not with the xattrs (cp's rule): cp -p
 	 * copies them, cp -a --no-preserve=mode does not. */
 	if (preserve & PRESERVE_XATTR)
@@ -188,14 +243,14 @@ void meta_apply_fd(int fd, int sfd, const struct statx *st,
 		res->err[META_MODE] = -xattrs_copy(sfd, fd, &nset, ONLY_ACLS);
 	/* A copied ACL sets the mode bits as well: set them after it. */
 	if ((preserve & PRESERVE_MODE) && (mode || nset || opened)) {
-		if (fchmod(fd, st->stx_mode & 07777) < 0)
+		if (meta_fchmod(fd, st->stx_mode & 07777) < 0)
 			res->err[META_MODE] = errno;
-	} else if (opened && fchmod(fd, cur) < 0) {
+	} else if (opened && meta_fchmod(fd, cur) < 0) {
 		res->err[META_MODE] = errno;
 	}
 	if (preserve & PRESERVE_TIMESTAMPS) {
 		times_of(st, ts);
-		if (futimens(fd, ts) < 0)
+		if (fd_utimens(fd, ts) < 0)
 			res->err[META_TIMES] = errno;
 	}
 }

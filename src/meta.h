@@ -42,6 +42,9 @@ void meta_apply_at(int dirfd, const char *name, const struct statx *st,
  * -errno. */
 int meta_keep_xattrs(int dirfd, const char *name, int dfd, bool acls);
 
+/* fchmod, also of an O_PATH fd (through /proc/self/fd).  0 or -1. */
+int meta_fchmod(int fd, mode_t mode);
+
 /* cp's message for a failure of attribute a, with one %s for the path. */
 const char *meta_message(enum meta_attr a);
 

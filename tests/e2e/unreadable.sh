@@ -114,6 +114,33 @@ for args in "src/ok closed" "src/missing closed" "src/ok/f closed" \
 	done
 done
 
+# Into an existing destination directory that can be searched and
+# written but not read (mode 0300, a drop box): cp copies into it by name,
+# and gives it the preserved attributes; also for an empty source.
+for args in "-r src/ok box" "-a src/ok box" "-a src/ok/deep box/ok" "-rp src/ok box"; do
+	for side in a b; do
+		rm -rf "${T:?}/$side"
+		mkdir "$T/$side"
+		fixture "$T/$side"
+		mkdir -p "$T/$side/box/ok/deep"
+		find "$T/$side/src/ok" -exec touch -h -d 2001-01-01 {} +
+		touch -d 2002-02-02 "$T/$side/box/ok"
+		chown -R 65534:65534 "$T/$side/box"
+		chmod 300 "$T/$side/box/ok" "$T/$side/box/ok/deep"
+	done
+	# shellcheck disable=SC2086
+	(cd "$T/a" && as_user cp $args >../a.out 2>../a.err; echo $? >../a.rc)
+	# shellcheck disable=SC2086
+	(cd "$T/b" && as_user "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
+	sed -i 's/^cp: /ucp: /' "$T/a.err"
+	for f in out err rc; do
+		cmp -s "$T/a.$f" "$T/b.$f" || { fail "into a -wx directory, $args: $f differs from cp's"; diff "$T/a.$f" "$T/b.$f"; }
+	done
+	chmod -R u+rx "$T/a/box" "$T/b/box"
+	t= && case $args in -a*|-rp*) t=--times ;; esac
+	same_tree --mode $t "$T/a/box/ok" "$T/b/box/ok" || fail "into a -wx directory, $args: trees differ from cp's"
+done
+
 # Onto an existing copy: cp decides about the destination before it opens
 # the source, so -n and -u skip an unreadable file quietly, -i asks first,
 # and a directory in its way is the error rather than the read.
