@@ -118,6 +118,28 @@ void sync_state_init(struct sync_state *st, const struct sync_opts *o,
 	st->backup_dirfd = -1;
 	st->ld_root = -1;
 	atomic_flag_clear(&st->backup_lock);
+	if (!is_root) {
+		int n = getgroups(0, NULL);
+
+		st->groups = malloc(sizeof(gid_t) * (size_t)(n > 0 ? n + 1 : 1));
+		if (st->groups) {
+			n = n > 0 ? getgroups(n, st->groups) : 0;
+			st->ngroups = n > 0 ? n : 0;
+			st->groups[st->ngroups++] = getegid();
+		}
+	}
+}
+
+/* rsync's rule: not as root, only a group we are a member of is kept
+ * (chown(2) refuses the others), so only such a difference counts. */
+static bool may_give_group(const struct sync_state *st, gid_t gid)
+{
+	if (st->is_root || !st->groups)
+		return true;
+	for (int i = 0; i < st->ngroups; i++)
+		if (st->groups[i] == gid)
+			return true;
+	return false;
 }
 
 void sync_state_fini(struct sync_state *st)
@@ -137,6 +159,8 @@ void sync_state_fini(struct sync_state *st)
 	free(st->listed);
 	st->listed = NULL;
 	st->nlisted = 0;
+	free(st->groups);
+	st->groups = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -203,9 +227,10 @@ unsigned sync_diff(const struct sync_state *st, const struct statx *src,
 		d |= ITEM_PERMS;
 	if (st->is_root && src->stx_uid != dst->stx_uid)
 		d |= ITEM_OWNER;
-	/* A user may set a group it belongs to; the attempt tells. */
+	/* A user may give a file of its own a group it belongs to. */
 	if (src->stx_gid != dst->stx_gid &&
-	    (st->is_root || dst->stx_uid == geteuid()))
+	    (st->is_root || (dst->stx_uid == geteuid() &&
+			     may_give_group(st, src->stx_gid))))
 		d |= ITEM_GROUP;
 	return d;
 }

@@ -67,6 +67,8 @@ struct sync_state {
 	char **listed;		/* ... the paths as listed, to report those
 				   SRC does not have */
 	size_t nlisted;
+	gid_t *groups;		/* not root: the groups we may give files */
+	int ngroups;
 	atomic_flag backup_lock;
 	atomic_bool io_error;	/* reading the source failed somewhere */
 	atomic_bool io_warned;

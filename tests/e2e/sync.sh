@@ -787,6 +787,23 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		"$UCP" --sync --delete --ignore-errors "$S" "$T/u" 2>/dev/null
 	[ -e "$T/u/extra" ] && fail "--ignore-errors: extraneous file kept"
 	chmod 755 "$S/locked"; chown -R 0:0 "$S"
+
+	# As a user, a source file's group we are not a member of cannot be
+	# given to the copy (rsync keeps only our groups): the second run is
+	# silent, as rsync's.
+	fixture "$S"
+	rm -rf "$T/u" "$T/r" && mkdir "$T/u" "$T/r"
+	chown -R 65534:0 "$S"; chown 65534:65534 "$T/u" "$T/r"
+	for x in 1 2; do
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			rsync -aHi "$S/" "$T/r/" >"$T/r.out$x" 2>&1
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$UCP" --sync --itemize-changes "$S" "$T/u" >"$T/u.out$x" 2>&1
+	done
+	[ ! -s "$T/r.out2" ] || fail "rsync's second run as a user said: $(cat "$T/r.out2")"
+	[ ! -s "$T/u.out2" ] || fail "second run as a user, groups not ours: $(cat "$T/u.out2")"
+	same_tree --mode --owner --links "$T/r" "$T/u" || fail "as a user, groups not ours: trees differ from rsync's"
+	chown -R 0:0 "$S"
 fi
 
 # atomic replacement: a reader polling during a slow sync of a large
