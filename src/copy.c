@@ -2210,7 +2210,13 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		r->oflags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	} else if (w->run->cfg.sync && w->run->cfg.sync->o->inplace &&
 		   j->dst_exists && S_ISREG(j->dstx.stx_mode)) {
-		/* --inplace: write over the file itself (not atomic). */
+		/* --inplace: write over the file itself (not atomic).  A
+		 * read-only one of ours is made writable for it, as rsync
+		 * does; its mode is set after the data. */
+		if (!w->run->is_root && !(j->dstx.stx_mode & S_IWUSR) &&
+		    j->dstx.stx_uid == geteuid())
+			(void)!fchmodat(j->dir->dfd, j->dname,
+					(j->dstx.stx_mode | S_IWUSR) & 07777, 0);
 		j->inplace = true;
 		r->path = j->dname;
 		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
@@ -4505,6 +4511,16 @@ static void dir_open(struct worker *w, struct job *j)
 	open_source(w, j, O_DIRECTORY);
 	if (!j->dst_exists && run_dry(w->run))
 		return;		/* nothing to open on that side */
+	if (w->run->cfg.sync && !w->run->is_root && j->dst_exists &&
+	    !run_dry(w->run) && S_ISDIR(j->dstx.stx_mode) &&
+	    (j->dstx.stx_mode & S_IRWXU) != S_IRWXU &&
+	    j->dstx.stx_uid == geteuid() && !j->stage) {
+		/* rsync's rule: a directory of ours in the transfer is
+		 * opened to us (u+rwx) while its entries are copied; its
+		 * attributes are compared and set when it is done. */
+		(void)!fchmodat(j->dir->dfd, j->dname,
+				(j->dstx.stx_mode | S_IRWXU) & 07777, 0);
+	}
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
 	r->path = j->stage ? j->stage->tmp : j->dname;

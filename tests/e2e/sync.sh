@@ -804,6 +804,33 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	[ ! -s "$T/u.out2" ] || fail "second run as a user, groups not ours: $(cat "$T/u.out2")"
 	same_tree --mode --owner --links "$T/r" "$T/u" || fail "as a user, groups not ours: trees differ from rsync's"
 	chown -R 0:0 "$S"
+
+	# As a user, DEST's directories of ours that we may not list, search
+	# or write (0600, 0500) are opened to us while their entries are
+	# copied and deleted, and get the source's mode after (rsync's
+	# rule); a read-only file of ours is written --inplace all the same.
+	for args in --delete "--delete --inplace"; do
+		fixture "$S"
+		rm -rf "$T/u" "$T/r"
+		rsync -aH "$S/" "$T/r/" && rsync -aH "$S/" "$T/u/"
+		for x in r u; do
+			: >"$T/$x/d/extra"; printf 'old\n' >"$T/$x/f"
+			chmod 444 "$T/$x/f"; touch -d 2001-01-01 "$T/$x/f"
+			chmod 600 "$T/$x/d"; chmod 500 "$T/$x/d/e"
+		done
+		chmod 711 "$S/d"
+		chown -R 65534:65534 "$S" "$T/u" "$T/r"
+		items "$T/ra" setpriv --reuid=65534 --regid=65534 --clear-groups \
+			rsync -aHi $args "$S/" "$T/r/"
+		items "$T/ua" setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$UCP" --sync --itemize-changes $args "$S" "$T/u"
+		cmp_rc "$T/ra" "$T/ua" "as a user, $args, closed directories"
+		sort -o "$T/ra" "$T/ra"; sort -o "$T/ua" "$T/ua"
+		cmp_items "$T/ra" "$T/ua" "as a user, $args, closed directories"
+		same_tree --mode --links "$T/r" "$T/u" ||
+			fail "as a user, $args, closed directories: trees differ from rsync's"
+		chown -R 0:0 "$S"
+	done
 fi
 
 # atomic replacement: a reader polling during a slow sync of a large
