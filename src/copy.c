@@ -3896,6 +3896,29 @@ static bool source_unreadable(struct worker *w, struct job *j)
 	return true;
 }
 
+/* cp opens the existing file it copies onto (also through a link) for
+ * writing.  Where that would fail (not as root), -f removes the entry and
+ * makes a new file: 1 (j->forced); else cp's error, and the job is over:
+ * -1.  0: the file may be written. */
+static int dest_unwritable(struct worker *w, struct job *j)
+{
+	int err;
+
+	if (w->run->is_root ||
+	    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) == 0)
+		return 0;
+	err = errno;
+	if (w->run->cfg.force) {
+		j->forced = true;	/* cp -v: "removed" after the line */
+		return 1;
+	}
+	if (!(j->sfd < 0 && source_unreadable(w, j))) {
+		j->announce = true;	/* cp -v names it first */
+		job_fail(w, j, err, true, "cannot create regular file %s");
+	}
+	return -1;
+}
+
 /* After the source is known (j->stx), apply cp's rules for an existing
  * destination.  Returns false when the job is over (skipped or failed). */
 static bool check_existing(struct worker *w, struct job *j)
@@ -4040,21 +4063,9 @@ static bool check_existing(struct worker *w, struct job *j)
 	}
 	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
 	    !(hl_member(w->run, j) && j->stx.stx_nlink > 1)) {
-		if (!w->run->is_root &&
-		    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) < 0) {
-			int err = errno;
-
-			if (cfg->force) {
-				j->forced = true;	/* a new file there */
-				return true;
-			}
-			if (j->sfd < 0 && source_unreadable(w, j))
-				return false;
-			j->announce = true;	/* cp -v names it first */
-			job_fail(w, j, err, true,
-				 "cannot create regular file %s");
-			return false;
-		}
+		r = dest_unwritable(w, j);
+		if (r)
+			return r > 0;	/* -f: a new file for the link */
 		if (copy_through_link(w, j, dt))
 			return false;
 	}
@@ -4127,22 +4138,10 @@ static bool check_existing(struct worker *w, struct job *j)
 		 * owner; only when it cannot be opened for writing does -f
 		 * remove it and make a new one, with the source's mode. */
 		j->keep_dst_mode = true;
-		if (!w->run->is_root &&
-		    faccessat(j->dir->dfd, j->dname, W_OK, AT_EACCESS) < 0) {
-			int err = errno;
-
-			if (cfg->force) {
-				j->keep_dst_mode = false;
-				j->forced = true;
-				return true;
-			}
-			if (j->sfd < 0 && source_unreadable(w, j))
-				return false;
-			j->announce = true;	/* cp -v names it first */
-			job_fail(w, j, err, true,
-				 "cannot create regular file %s");
-			return false;
-		}
+		r = dest_unwritable(w, j);
+		if (r > 0)
+			j->keep_dst_mode = false;
+		return r >= 0;
 	}
 	return true;
 }
