@@ -10,6 +10,24 @@ cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
 chmod 755 "$T"
 as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
+# Run cp in $T/a and ucp in $T/b as the user, with the words of $args, and
+# compare their output, errors (sorted when asked: operands run together)
+# and exit statuses; what names the case in failures.
+cmp_as_user() {
+	local what=$1 sorted=${2:-}
+	# shellcheck disable=SC2086
+	(cd "$T/a" && as_user cp $args >../a.out 2>../a.err; echo $? >../a.rc)
+	# shellcheck disable=SC2086
+	(cd "$T/b" && as_user "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
+	sed -i 's/^cp: /ucp: /' "$T/a.err"
+	if [ -n "$sorted" ]; then
+		for f in a.err b.err; do sort -o "$T/$f" "$T/$f"; done
+	fi
+	for f in out err rc; do
+		cmp -s "$T/a.$f" "$T/b.$f" || { fail "$what: $f differs from cp's"; diff "$T/a.$f" "$T/b.$f"; }
+	done
+}
+
 fixture() {
 	mkdir -p "$1/src/locked" "$1/src/ok/deep" "$1/src/noexec"
 	printf 'a\n' >"$1/src/ok/f"
@@ -80,14 +98,7 @@ for args in "src/secret nodir/x" "src/secret nodir/" "-v src/secret nodir/"; do
 	mkdir "$T/a" "$T/b"
 	fixture "$T/a"
 	fixture "$T/b"
-	# shellcheck disable=SC2086
-	(cd "$T/a" && as_user cp $args >../a.out 2>../a.err; echo $? >../a.rc)
-	# shellcheck disable=SC2086
-	(cd "$T/b" && as_user "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
-	sed -i 's/^cp: /ucp: /' "$T/a.err"
-	for f in out err rc; do
-		cmp -s "$T/a.$f" "$T/b.$f" || { fail "$args: $f differs from cp's"; diff "$T/a.$f" "$T/b.$f"; }
-	done
+	cmp_as_user "$args"
 done
 
 # Into a directory that can be read but not searched: cp stats the source
@@ -103,15 +114,7 @@ for args in "src/ok closed" "src/missing closed" "src/ok/f closed" \
 		chown 65534:65534 "$T/$side/closed"
 		chmod 600 "$T/$side/closed"
 	done
-	# shellcheck disable=SC2086
-	(cd "$T/a" && as_user cp $args >../a.out 2>../a.err; echo $? >../a.rc)
-	# shellcheck disable=SC2086
-	(cd "$T/b" && as_user "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
-	sed -i 's/^cp: /ucp: /' "$T/a.err"
-	for f in a.err b.err; do sort -o "$T/$f" "$T/$f"; done
-	for f in out err rc; do
-		cmp -s "$T/a.$f" "$T/b.$f" || { fail "unsearchable, $args: $f differs from cp's"; diff "$T/a.$f" "$T/b.$f"; }
-	done
+	cmp_as_user "unsearchable, $args" sorted
 done
 
 # Into an existing destination directory that can be searched and
@@ -128,14 +131,7 @@ for args in "-r src/ok box" "-a src/ok box" "-a src/ok/deep box/ok" "-rp src/ok 
 		chown -R 65534:65534 "$T/$side/box"
 		chmod 300 "$T/$side/box/ok" "$T/$side/box/ok/deep"
 	done
-	# shellcheck disable=SC2086
-	(cd "$T/a" && as_user cp $args >../a.out 2>../a.err; echo $? >../a.rc)
-	# shellcheck disable=SC2086
-	(cd "$T/b" && as_user "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
-	sed -i 's/^cp: /ucp: /' "$T/a.err"
-	for f in out err rc; do
-		cmp -s "$T/a.$f" "$T/b.$f" || { fail "into a -wx directory, $args: $f differs from cp's"; diff "$T/a.$f" "$T/b.$f"; }
-	done
+	cmp_as_user "into a -wx directory, $args"
 	chmod -R u+rx "$T/a/box" "$T/b/box"
 	t= && case $args in -a*|-rp*) t=--times ;; esac
 	same_tree --mode $t "$T/a/box/ok" "$T/b/box/ok" || fail "into a -wx directory, $args: trees differ from cp's"
