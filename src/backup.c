@@ -115,9 +115,10 @@ static int copy_range(int in, int out, off_t off, off_t len)
 		ssize_t n;
 
 		if (!plain) {
-			off_t o = off;
+			off_t ioff = off, ooff = off;
 
-			n = copy_file_range(in, &o, out, &o, (size_t)len, 0);
+			n = copy_file_range(in, &ioff, out, &ooff, (size_t)len,
+					    0);
 			if (n < 0 && (errno == EXDEV || errno == EINVAL ||
 				      errno == ENOSYS || errno == EOPNOTSUPP)) {
 				plain = true;

@@ -898,6 +898,19 @@ for args in --inplace "--inplace --backup" "--inplace --backup --backup-dir=old"
 	[ "$(stat -c %b "${b}d/e/big$x")" -le $(( $(stat -c %b "$T/ip/u/d/e/big") + 64 )) ] ||
 		fail "$args: the backup of a file with a hole is not sparse"
 done
+# --backup-dir on another filesystem (/dev/shm, a tmpfs, where there is
+# one): copy_file_range may refuse (EXDEV), and the copy falls back to
+# reads and writes.
+bk=/dev/shm/ucp-test-bk.$$
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" != "$(stat -f -c %T "$T")" ]; then
+	rm -rf "$T/ip/x" "$bk" && mkdir -p "$T/ip/x/s" "$T/ip/x/d"
+	printf 'new\n' >"$T/ip/x/s/f" && mkfile "$T/ip/x/d/f" 200000
+	cp "$T/ip/x/d/f" "$T/ip/x/old"
+	"$UCP" --sync --inplace --backup --backup-dir="$bk" "$T/ip/x/s" "$T/ip/x/d" ||
+		fail "--inplace --backup-dir on another filesystem: exit $?"
+	cmp -s "$bk/f" "$T/ip/x/old" || fail "--inplace --backup-dir on another filesystem: backup differs"
+	rm -rf "$bk"
+fi
 # The backup cannot be made (--backup-dir is a file): the file is left
 # as it was, and that is a failure.
 rm -rf "$T/ip/b" && mkdir -p "$T/ip/b" && printf 'old\n' >"$T/ip/b/f" && : >"$T/ip/b/bk"
