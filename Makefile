@@ -202,7 +202,7 @@ DIST_FILES = LICENSE Makefile README.md .ci/run $(SRCS) $(HDRS) man/ucp.1 \
 	bench/mktree.py bench/run.py bench/statbound.c bench/timeline.py \
 	doc/PERFORMANCE.md doc/bench.png \
 	$(sort $(wildcard tests/run.sh tests/lib/*.sh tests/lib/*.py tests/lib/*.c \
-		tests/lib/*.zsh tests/unit/*.[ch] tests/fuzz/*.c \
+		tests/lib/*.zsh tests/unit/*.[ch] tests/fuzz/*.c tests/fuzz/*.py \
 		tests/fuzz/corpus/*/* \
 		tests/e2e/*.sh tests/pkg/*.sh)) \
 	$(sort $(shell find packaging -type f))
