@@ -3433,6 +3433,21 @@ static bool same_inode(const struct statx *a, const struct statx *b)
 	       a->stx_dev_minor == b->stx_dev_minor;
 }
 
+/* --link-dest --backup: does DEST's copy hold the data the link brings
+ * (then it is not backed up)?  The same content with --checksum, else the
+ * same size and time: not --size-only's or --ignore-times' judgement,
+ * which says nothing of the data. */
+static bool ld_same_data(const struct sync_state *ss, const struct job *j)
+{
+	int err;
+
+	if (ss->o->checksum)
+		return sync_same_data(ss, &j->stx, &j->dstx, j->dir->sfd,
+				      j->name, j->dir->dfd, j->dname, &err);
+	return j->stx.stx_size == j->dstx.stx_size &&
+	       !(sync_diff(ss, &j->stx, &j->dstx) & ITEM_TIME);
+}
+
 /* --link-dest for an entry DEST does not have (or has as another type):
  * true when the earlier snapshot has it the same, to be linked; else
  * j->items says what is new against what the snapshot has (rsync's -i). */
@@ -3632,10 +3647,7 @@ static bool sync_check(struct worker *w, struct job *j)
 			 * backup of the same data. */
 			j->ld_link = true;
 			j->items = 0;
-			j->ld_same = o->backup &&
-				     sync_same_data(ss, &j->stx, &j->dstx,
-						    j->dir->sfd, j->name,
-						    j->dir->dfd, j->dname, &err);
+			j->ld_same = o->backup && ld_same_data(ss, j);
 			return !dry;
 		}
 		if (sync_same_data(ss, &j->stx, &j->dstx, j->dir->sfd, j->name,

@@ -481,6 +481,16 @@ printf 'stale\n' >"$T/b/k/same/k"
 [ ! -e "$T/b/k/f~" ] || fail "--link-dest --backup: a copy with the same data backed up"
 [ "$(cat "$T/b/k/same/k~" 2>/dev/null)" = stale ] ||
 	fail "--link-dest --backup: the replaced data was not backed up"
+# ... with --size-only too: a copy of the same size with other data and
+# time is not "the same data" for its backup.
+rm -rf "$T/b/k" && "$UCP" --sync "$S" "$T/b/k"
+printf 'ALPHA\n' >"$T/b/k/f" && touch -d 2011-01-01 "$T/b/k/f"
+"$UCP" --sync --backup --size-only --link-dest=../1 "$S" "$T/b/k" ||
+	fail "--link-dest --backup --size-only: exit $?"
+[ "$(stat -c %i "$T/b/1/f")" = "$(stat -c %i "$T/b/k/f")" ] ||
+	fail "--link-dest --backup --size-only: not linked"
+[ "$(cat "$T/b/k/f~" 2>/dev/null)" = ALPHA ] ||
+	fail "--link-dest --backup --size-only: the replaced data was not backed up"
 # DEST has another type where the snapshot has the same file: the file is
 # linked in its place, as rsync (a symlink is made anew, as rsync).
 rm -rf "$T/b/w" "$T/b/rw"; mkdir -p "$T/b/w" "$T/b/rw"
