@@ -1033,6 +1033,9 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 	for (int i = 0; i < nsrc; i++) {
 		struct plan *p = &pl[i];
 
+		/* cp asks first whether it met the source before (named
+		 * again; a directory reached again), whatever an operand in
+		 * between did at the destination. */
 		for (int k = 0; k < i && !p->skip && !p->later; k++) {
 			const struct plan *e = &pl[k];
 
@@ -1079,7 +1082,14 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 				free(ed);
 				p->skip = true;
 				++*failed;
-			} else if (!plan_overlap(p, e)) {
+			}
+		}
+		/* Then the destination: an operand that meets an earlier one
+		 * there waits for it, or is refused in its round. */
+		for (int k = 0; k < i && !p->skip && !p->later; k++) {
+			const struct plan *e = &pl[k];
+
+			if (e->skip || !plan_overlap(p, e)) {
 				continue;
 			} else if (p->stat_ok && e->stat_ok && !p->dir &&
 				   !e->dir && !p->whole && !e->whole &&

@@ -135,6 +135,11 @@ same_as_cp --setup 'echo x >e/f' -vl f e
 # link it would make there (cp: done, silently).
 same_as_cp -lb f f e
 same_as_cp -l --backup=numbered f f e
+# A file named a third time after a copy refused as "just-created": cp
+# met that source before, and says so first (lines sorted: ucp says it
+# when it plans the operands).
+same_as_cp --sorted --setup 'mkdir d2 && echo 2 >d2/f' f d2/f d2/f e
+same_as_cp --sorted --setup 'mkdir d2 && echo 2 >d2/f' f d2/f d2/f f e
 # An operand named twice under -i: cp asks about (or warns of) it in its
 # turn, before the operands after it.
 same_as_cp --stdin 'n
