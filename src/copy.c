@@ -2132,27 +2132,35 @@ static mode_t new_perms(const struct copy_run *run, const struct statx *stx)
 	return S_ISSOCK(stx->stx_mode) ? 0777 : 0666;
 }
 
-/* --sync --inplace --backup: the file about to be written over is
- * copied to its backup name first (a link would share the inode being
- * written), as rsync.  False when that failed (reported; job over). */
-static bool inplace_backup(struct worker *w, struct job *j)
+/*
+ * --sync --inplace, before the file itself is opened: with --backup it is
+ * first copied to its backup (a link would share the inode being
+ * written), once, not again when retried; then a read-only one of ours
+ * is made writable, as rsync does (its mode is set after the data).
+ * False when the backup failed (reported; the job is over).
+ */
+static bool inplace_prepare(struct worker *w, struct job *j)
 {
 	struct sync_state *ss = w->run->cfg.sync;
-	char *rel;
-	int err;
 
-	if (!ss || !ss->o->inplace || !ss->o->backup || ss->o->dry_run ||
-	    !j->dst_exists || !S_ISREG(j->dstx.stx_mode) || j->backed_up)
-		return true;
-	j->backed_up = true;	/* once: not again when retried */
-	rel = job_rel(j);
-	err = rel ? sync_backup_copy(ss, j->dir->dfd, j->dname, rel) : ENOMEM;
-	free(rel);
-	if (!err)
-		return true;
-	job_fail(w, j, err, true, "cannot back up %s");
-	job_close(w, j);
-	return false;
+	if (ss->o->backup && !j->backed_up) {
+		char *rel = job_rel(j);
+		int err = rel ? sync_backup_copy(ss, j->dir->dfd, j->dname,
+						 rel) : ENOMEM;
+
+		free(rel);
+		j->backed_up = true;
+		if (err) {
+			job_fail(w, j, err, true, "cannot back up %s");
+			job_close(w, j);
+			return false;
+		}
+	}
+	if (!w->run->is_root && !(j->dstx.stx_mode & S_IWUSR) &&
+	    j->dstx.stx_uid == geteuid())
+		(void)!fchmodat(j->dir->dfd, j->dname,
+				(j->dstx.stx_mode | S_IWUSR) & 07777, 0);
+	return true;
 }
 
 static void file_create_tmp(struct worker *w, struct job *j)
@@ -2164,8 +2172,6 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		file_into_special(w, j);
 		return;
 	}
-	if (!inplace_backup(w, j))
-		return;
 	if (j->keep_dst_mode)
 		mode = j->dstx.stx_mode & 07777;
 	j->state = J_TMPFILE;
@@ -2210,13 +2216,11 @@ static void file_create_tmp(struct worker *w, struct job *j)
 		r->oflags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	} else if (w->run->cfg.sync && w->run->cfg.sync->o->inplace &&
 		   j->dst_exists && S_ISREG(j->dstx.stx_mode)) {
-		/* --inplace: write over the file itself (not atomic).  A
-		 * read-only one of ours is made writable for it, as rsync
-		 * does; its mode is set after the data. */
-		if (!w->run->is_root && !(j->dstx.stx_mode & S_IWUSR) &&
-		    j->dstx.stx_uid == geteuid())
-			(void)!fchmodat(j->dir->dfd, j->dname,
-					(j->dstx.stx_mode | S_IWUSR) & 07777, 0);
+		/* --inplace: write over the file itself (not atomic). */
+		if (!inplace_prepare(w, j)) {
+			req_put(w, r);
+			return;
+		}
 		j->inplace = true;
 		r->path = j->dname;
 		r->oflags = (w->run->cfg.verify ? O_RDWR : O_WRONLY) |
@@ -4064,22 +4068,22 @@ static bool check_existing(struct worker *w, struct job *j)
 	 * until met again, and its first copy goes through the link.  A
 	 * target we may not write is not replaced in its directory: cp's
 	 * open of it fails, and -f then removes the link instead. */
-	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
-	    (cfg->preserve & PRESERVE_LINKS) && !cfg->attr_only &&
-	    dt->stx_nlink > 1) {
-		/* cp's stat followed the link to a file with other links:
-		 * under --preserve=links it removes the link and makes a
-		 * new file (its unlink-first rule). */
-		j->target_links = true;
-		return true;
-	}
-	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync &&
-	    !(hl_member(w->run, j) && j->stx.stx_nlink > 1)) {
-		r = dest_unwritable(w, j);
-		if (r)
-			return r > 0;	/* -f: a new file for the link */
-		if (copy_through_link(w, j, dt))
-			return false;
+	if (dt != &j->dstx && S_ISREG(dt->stx_mode) && !cfg->sync) {
+		if ((cfg->preserve & PRESERVE_LINKS) && !cfg->attr_only &&
+		    dt->stx_nlink > 1) {
+			/* cp's stat followed the link to a file with other
+			 * links: under --preserve=links it removes the link
+			 * and makes a new file (its unlink-first rule). */
+			j->target_links = true;
+			return true;
+		}
+		if (!(hl_member(w->run, j) && j->stx.stx_nlink > 1)) {
+			r = dest_unwritable(w, j);
+			if (r)
+				return r > 0;	/* -f: a new file there */
+			if (copy_through_link(w, j, dt))
+				return false;
+		}
 	}
 	if (cfg->remove_dest)
 		return true;	/* a new file, as if the old one was gone */
