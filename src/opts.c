@@ -285,37 +285,47 @@ int opts_parse_attrs(const char *list, const char *opt)
 }
 
 /*
- * rsync's SIZE: a number (a fraction is allowed) with an optional suffix:
- * K, M, G, T, P (or KiB...) in powers of 1024, KB, MB... in powers of
- * 1000, and b or B alone for bytes.  Returns 0, or -1 when malformed.
+ * rsync's SIZE, by rsync's own grammar (parse_size_arg): digits with an
+ * optional fraction, then an optional unit, K, M, G, T, P (or KiB...) in
+ * powers of 1024, KB, MB... in powers of 1000, or b/B for bytes, then an
+ * optional "+1" or "-1" ("10M-1").  No sign, exponent, hex, "inf" or
+ * "nan": strtod would take them, rsync does not.  Returns 0, or -1 when
+ * malformed or out of range.
  */
 static int parse_size(const char *arg, uint64_t *out)
 {
 	static const char units[] = "BKMGTP";
-	char *end;
-	double v = strtod(arg, &end);
-	double mult = 1, base = 1024;
-	const char *u;
+	const char *p = arg, *u;
+	double v, mult = 1, base = 1024;
+	int adjust = 0;
 
-	if (end == arg || v < 0 || *arg == '-' || *arg == '+')
-		return -1;
-	if (*end) {
-		if (!(u = strchr(units, *end & ~0x20)))
+	/* By hand: strtod reads past these and follows LC_NUMERIC. */
+	for (v = 0; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	if (*p == '.')
+		for (double f = 0.1; *++p >= '0' && *p <= '9'; f /= 10)
+			v += (*p - '0') * f;
+	if (*p && *p != '+' && *p != '-') {
+		if (!(u = strchr(units, *p & ~0x20)) || !*u)
 			return -1;
-		end++;
-		if ((*end & ~0x20) == 'B' && u != units) {
+		p++;
+		if ((*p & ~0x20) == 'B') {
 			base = 1000;
-			end++;
-		} else if ((*end & ~0x20) == 'I' && (end[1] & ~0x20) == 'B') {
-			end += 2;
+			p++;
+		} else if ((*p & ~0x20) == 'I' && (p[1] & ~0x20) == 'B') {
+			p += 2;
 		}
-		if (*end)
-			return -1;
 		for (const char *k = units; k < u; k++)
 			mult *= base;
 	}
-	v *= mult;
-	if (v >= 18446744073709551615.0)
+	if ((*p == '+' || *p == '-') && p[1] == '1' && p != arg) {
+		adjust = *p == '+' ? 1 : -1;
+		p += 2;
+	}
+	if (*p)
+		return -1;
+	v = v * mult + adjust;
+	if (!(v >= 0) || v >= 18446744073709551615.0)
 		return -1;
 	*out = (uint64_t)v;
 	return 0;

@@ -85,6 +85,27 @@ int main(void)
 	ok(o.recursive && (o.preserve & PRESERVE_LINKS), "--sync: archive");
 	ret = parse(&o, &ex, 5, "--sync", "--max-size=12Q", "a", "b");
 	ok(ret == 1 && ex, "bad --max-size refused");
+	{
+		/* rsync 3.x's parse_size_arg on the same strings. */
+		static const struct { const char *arg; long long want; } t[] = {
+			{ "10K-1", 10239 }, { "10K+1", 10241 }, { "1kB+1", 1001 },
+			{ "10-1", 9 }, { "10b-1", 9 }, { "0.5k", 512 },
+			{ "2MiB", 2097152 }, { "3bb", 3 }, { "K", 0 }, { ".", 0 },
+			{ "", 0 }, { "nan", -1 }, { "inf", -1 }, { "0x10", -1 },
+			{ "1e3", -1 }, { "-1", -1 }, { "+5", -1 }, { "1 ", -1 },
+			{ "5Bx", -1 }, { "1K-2", -1 }, { "-1K", -1 },
+			{ "99999999999999999999", -1 },
+		};
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			char arg[64];
+
+			snprintf(arg, sizeof(arg), "--max-size=%s", t[i].arg);
+			ret = parse(&o, &ex, 5, "--sync", arg, "a", "b");
+			ok(t[i].want < 0 ? ret == 1 && ex :
+			   !ret && o.sync.max_size == (uint64_t)t[i].want,
+			   "--max-size='%s'", t[i].arg);
+		}
+	}
 	ret = parse(&o, &ex, 6, "--sync", "--delete", "--files-from=x", "a", "b");
 	ok(ret == 1 && ex, "--files-from with --delete refused");
 	ret = parse(&o, &ex, 5, "--sync", "-b", "a", "b");
