@@ -872,6 +872,7 @@ struct plan {
 	unsigned char later;	/* enum later: refused in its round if the
 				   destination is there by then */
 	bool pre;		/* later: the destination was there before */
+	bool refused;		/* a directory refused at its destination */
 	unsigned round;
 	struct stat st, pst;	/* the source (as it will be followed), its
 				   directory */
@@ -1005,6 +1006,27 @@ static bool plan_may_meet(struct plan *pl, int nsrc)
 	return meet;
 }
 
+/*
+ * Is directory operand p refused where it lands, d, before cp copies (and
+ * so remembers) it?  check_existing()'s rules for a directory, on the
+ * destination as the run finds it: a non-directory there, a symlink
+ * (unless --keep-directory-symlink and it leads to a directory; one back
+ * to p itself is "the same file"), or p itself (cp -r d d/..).
+ */
+static bool plan_dir_refused(const struct opts *o, const char *d,
+			     const struct plan *p)
+{
+	struct stat st;
+
+	if (!d || lstat(d, &st) < 0)
+		return false;
+	if (S_ISDIR(st.st_mode))
+		return st.st_ino == p->st.st_ino &&
+		       st.st_dev == p->st.st_dev && !o->hard_link;
+	return !(S_ISLNK(st.st_mode) && o->keep_dir_symlink &&
+		 !stat(d, &st) && S_ISDIR(st.st_mode));
+}
+
 static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 				  const char *target, unsigned *failed)
 {
@@ -1027,6 +1049,12 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			     !lstat(sdir, &p->pst);
 		free(sdir);
 		p->dir = p->stat_ok && S_ISDIR(p->st.st_mode);
+		if (p->dir && o->recursive) {
+			char *d = plan_disp(o, target, src, p);
+
+			p->refused = plan_dir_refused(o, d, p);
+			free(d);
+		}
 	}
 	if (!pl || !plan_may_meet(pl, nsrc))
 		return pl;
@@ -1067,7 +1095,7 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 					 log_quote(srcs[i]));
 				p->skip = true;
 			} else if (p->dir && e->dir && o->recursive &&
-				   o->deref == DEREF_NEVER &&
+				   !e->refused && o->deref == DEREF_NEVER &&
 				   p->st.st_ino == e->st.st_ino &&
 				   p->st.st_dev == e->st.st_dev) {
 				/* cp remembers each directory operand as it
@@ -1140,7 +1168,8 @@ static int plan_dirops(const struct opts *o, char **srcs,
 	for (int i = 0; i < nsrc; i++) {
 		char *disp;
 
-		if (!pl[i].stat_ok || !pl[i].dir || pl[i].skip || pl[i].later)
+		if (!pl[i].stat_ok || !pl[i].dir || pl[i].skip ||
+		    pl[i].later || pl[i].refused)
 			continue;
 		disp = plan_disp(o, target, srcs[i], &pl[i]);
 		if (!disp || dirops_add(t, &pl[i].st, (unsigned)i, disp) < 0) {

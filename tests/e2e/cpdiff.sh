@@ -41,6 +41,9 @@ fixture() {
 	mkdir "$1/mix4" "$1/mix5"
 	ln -s ../s "$1/mix4/s"
 	ln -s ../u/f "$1/mix5/g"
+	# a symlink back to the directory that would be copied there
+	mkdir "$1/mix6"
+	ln -s ../s/d "$1/mix6/d"
 	touch -d 2000-01-01 "$1/s/f" "$1/u/f"
 	touch -h -d 2005-01-01 "$1/s/l" "$1/s/dang"
 	touch -d 2010-01-01 "$1/old/f"
@@ -55,7 +58,10 @@ opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 	"s/dang t" "slink t" "s/d u/d t" "s/f s/hl t" "s/hl s/f old"
 	"s/d/. u/d/. old/d" "s old/d/g" "s/d s/d/e t" "u/f s/d/. old/d"
 	"s/d/e s t" "s mix" "s/. mix/s" "s/f s/d mix/s" "s mix3" "s mix4"
-	"s/f s/l s/dang ." "s/d/g mix5" "s/p s/l u")
+	"s/f s/l s/dang ." "s/d/g mix5" "s/p s/l u"
+	# a directory refused where it lands is not remembered: the
+	# operand that contains it still copies it
+	"s/d s mix/s" "s/d s mix6")
 # Where ucp differs (man STANDARDS): with --parents, a later operand
 # naming a directory that cp made as an earlier one's parent gets a
 # warning ("specified more than once") or an error ("File exists"); cp
@@ -63,6 +69,7 @@ opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 known() {
 	case "$1|$2" in
 	"-r --parents|s/d/e s/d t" | "-r --parents|s/d/e s t") return 0 ;;
+	"-r --parents|s/d s mix/s" | "-r --parents|s/d s mix6") return 0 ;;
 	"-rs|s mix" | "-rs|s/. mix/s" | "-rs|s mix3") return 0 ;;
 	"-as|s mix" | "-as|s/. mix/s" | "-as|s mix3") return 0 ;;
 	"-rs|s/p s/l u" | "-as|s/p s/l u") return 0 ;;
