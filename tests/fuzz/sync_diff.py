@@ -26,6 +26,9 @@ import os, random, shutil, stat, subprocess, sys, hashlib
 UCP = os.path.abspath(os.environ.get('UCP', './ucp'))
 BASE = os.environ.get('FZ', '/tmp/ucp-sync-diff')
 EXF = BASE + '.exclude'       # the --exclude-from file
+# rsync 3.5.0 was seen to hang (three processes in poll); a run that
+# times out shows as exit status 124
+TMO = ['timeout', '60']
 
 def rname(r):
     return r.choice(['a', 'b', 'c', 'd', 'e', 'x.o', 'y.txt', 'z~', 'sub', 'k', 'tmp', '.h', 'a b'])
@@ -226,8 +229,8 @@ def run(seed):
         os.chmod(BASE, 0o755)
         AS = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--']
     globals()['AS'] = AS
-    ra = subprocess.run(AS + ['rsync', '-aH', '-i'] + fix(opts, da) + [src + '/', da + '/'], capture_output=True, text=True)
-    ub = subprocess.run(AS + [UCP, '--sync', '--itemize-changes'] + fix(opts, db) + [src, db], capture_output=True, text=True)
+    ra = subprocess.run(TMO + AS + ['rsync', '-aH', '-i'] + fix(opts, da) + [src + '/', da + '/'], capture_output=True, text=True)
+    ub = subprocess.run(TMO + AS + [UCP, '--sync', '--itemize-changes'] + fix(opts, db) + [src, db], capture_output=True, text=True)
     bad = []
     if ra.returncode != ub.returncode:
         bad.append('rc rsync %d ucp %d: %s %s' % (ra.returncode, ub.returncode, ra.stderr, ub.stderr))
@@ -254,10 +257,10 @@ def run(seed):
     if os.environ.get('ITEMIZE') and ia != ib:
         bad.append('itemize:\n  rsync %s\n  ucp   %s' % (ia, ib))
     # idempotence
-    ub2 = subprocess.run(AS + [UCP, '--sync', '--itemize-changes'] + fix(opts, db) + [src, db], capture_output=True, text=True)
+    ub2 = subprocess.run(TMO + AS + [UCP, '--sync', '--itemize-changes'] + fix(opts, db) + [src, db], capture_output=True, text=True)
     # rsync's own second run: what it still says (a directory kept by a
     # backup it holds: "cannot delete non-empty directory") is no fault
-    ra2 = subprocess.run(AS + ['rsync', '-aH', '-i'] + fix(opts, da) + [src + '/', da + '/'], capture_output=True, text=True)
+    ra2 = subprocess.run(TMO + AS + ['rsync', '-aH', '-i'] + fix(opts, da) + [src + '/', da + '/'], capture_output=True, text=True)
     same2 = ra2.returncode == ub2.returncode and ra2.stdout == ub2.stdout
     if ub.returncode == 0 and '--dry-run' not in opts and not same2 and (ub2.returncode != 0 or (ub2.stdout.strip() and '--ignore-times' not in opts and '--checksum' not in opts)):
         if not ('--backup' in opts and '--delete-excluded' in opts) and not any(o in opts for o in ('--ignore-times', '--update', '--size-only', '--modify-window=5', '--existing', '--ignore-existing', '--max-size=5000', '--min-size=100')):
