@@ -1542,8 +1542,13 @@ static void entry_created(struct worker *w, struct job *j)
 			free(d);
 		}
 	}
+	/* A file over an entry of another type: rsync deletes that entry
+	 * first, and its delete step backs up no name that already ends
+	 * in the suffix (sync_backs_up()). */
 	if (j->dst_exists && run->cfg.sync && run->cfg.sync->o->backup &&
-	    !j->hl_relink && !j->ld_same && !j->backed_up) {
+	    !j->hl_relink && !j->ld_same && !j->backed_up &&
+	    (!S_ISREG(j->stx.stx_mode) || S_ISREG(j->dstx.stx_mode) ||
+	     sync_backs_up(run->cfg.sync, j->dname))) {
 		char *rel = job_rel(j);
 		int err = rel ? sync_backup(run->cfg.sync, j->dir->dfd, j->dname,
 					    rel, false) : ENOMEM;

@@ -590,6 +590,30 @@ rsync -aH --delete --backup "$S/" "$T/r/"
 same_tree --mode --links "$T/r" "$T/u" || fail "--backup, new link: trees differ from rsync's"
 [ ! -e "$T/u/same/k~" ] && [ ! -e "$T/u/same/k2~" ] || fail "--backup, new link: an unchanged file was backed up"
 
+# An entry of another type whose name ends in the suffix, replaced by a
+# file: rsync deletes it first, and its delete step backs up no backup
+# (a symlink or FIFO z~ goes with no z~~); a file over a file, or any
+# entry replaced by a symlink, is still backed up (checked by rsync).
+rm -rf "$T/bs" "$T/r" "$T/u"
+mkdir -p "$T/bs" "$T/r"
+for n in lf pf ff fl; do
+	case $n in
+	l?) ln -s elsewhere "$T/r/$n~" ;;
+	p?) mkfifo "$T/r/$n~" ;;
+	f?) printf 'older data\n' >"$T/r/$n~" ;;
+	esac
+	case $n in
+	?f) printf 'new\n' >"$T/bs/$n~" ;;
+	?l) ln -s new "$T/bs/$n~" ;;
+	esac
+done
+cp -a "$T/r" "$T/u"
+rsync -aH --backup "$T/bs/" "$T/r/"
+"$UCP" --sync --backup "$T/bs" "$T/u" || fail "--backup, suffixed names: exit $?"
+same_tree --mode --links "$T/r" "$T/u" || fail "--backup, suffixed names: trees differ from rsync's"
+[ ! -e "$T/u/lf~~" ] && [ ! -e "$T/u/pf~~" ] && [ -f "$T/u/ff~~" ] &&
+	[ -f "$T/u/fl~~" ] || fail "--backup, suffixed names: wrong backups: $(ls "$T/u")"
+
 # A deleted directory whose files were backed up in it (--backup without
 # --backup-dir) cannot go: rsync says so on stdout, does not itemize it as
 # deleted, and it is no failure.
