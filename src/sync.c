@@ -569,6 +569,27 @@ void sync_kept_dir(const char *rel)
 	log_out("cannot delete non-empty directory: %s", log_escape(rel));
 }
 
+/*
+ * Not as root: a directory of ours that is to go, but that we may not
+ * list, search or write, is opened to us first (u+rwx), as rsync makes
+ * one writable (it stops at u+w, and then fails on one it cannot
+ * search).  True, with its mode in *old, when it was changed: put back
+ * if it stays.
+ */
+static bool open_to_us(const struct sync_state *st, int dfd, const char *name,
+		       mode_t *old)
+{
+	struct stat sb;
+
+	if (st->is_root || st->o->dry_run ||
+	    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & S_IRWXU) == S_IRWXU)
+		return false;
+	*old = sb.st_mode & 07777;
+	return fchmodat(dfd, name, *old | S_IRWXU, 0) == 0;
+}
+
 /* As sync_delete_entry; *kept (if not NULL) is set when the entry stays
  * because something in it does. */
 static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
@@ -577,20 +598,23 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 {
 	unsigned fails = 0;
 	char *d = path_join(disp, name);
-	bool later;
+	bool later, opened = false;
+	mode_t old_mode = 0;
 
 	if (!d)
 		return 1;
 	if (is_dir) {
-		int cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
-					    O_NOFOLLOW | O_CLOEXEC);
+		int cfd;
 		bool inner = false;
 
+		opened = open_to_us(st, dfd, name, &old_mode);
+		cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					O_CLOEXEC);
 		if (cfd < 0) {
 			log_error(errno, "cannot open directory %s",
 				  log_quote(d));
-			free(d);
-			return 1;
+			fails = 1;
+			goto out;
 		}
 		fails = delete_in(st, NULL, cfd, rel, d, &inner);
 		close(cfd);
@@ -611,10 +635,8 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 				atomic_store(&st->del_limited, true);
 			}
 		}
-		if (fails || inner) {	/* making room: that fails next */
-			free(d);
-			return fails;
-		}
+		if (fails || inner)	/* making room: that fails next */
+			goto out;
 	}
 	/* Making room (!report), the entry itself is neither limited nor
 	 * counted by --max-delete, as rsync's DEL_MAKE_ROOM: only what was
@@ -622,8 +644,7 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 	if (report && !may_delete_one(st)) {
 		if (kept)	/* --max-delete: its directory stays too */
 			*kept = true;
-		free(d);
-		return 0;
+		goto out;
 	}
 	if (report && st->o->max_delete < 0)
 		atomic_fetch_add(&st->deleted, 1);
@@ -654,6 +675,10 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 			report_delete(st, rel, is_dir);
 		}
 	}
+out:
+	/* It stays: its own mode back (ENOENT when it went) */
+	if (opened)
+		(void)fchmodat(dfd, name, old_mode, 0);
 	free(d);
 	return fails;
 }

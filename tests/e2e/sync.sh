@@ -865,6 +865,31 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 			fail "as a user, $args, closed directories: trees differ from rsync's"
 		chown -R 0:0 "$S"
 	done
+
+	# Extraneous directories of ours that we may not list, search or
+	# write go all the same (rsync makes them writable and fails on those
+	# it cannot search); one that stays (its contents protected, or the
+	# deletion limit) gets its own mode back.
+	for m in 640 500 300 000; do
+		rm -rf "$T/bs" "$T/u" && mkdir -p "$T/bs" "$T/u/k/sub" "$T/u/e"
+		: >"$T/u/k/f"; : >"$T/u/k/sub/g"
+		chmod $m "$T/u/k" "$T/u/e"
+		chown -R 65534:65534 "$T/bs" "$T/u"
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$UCP" --sync --delete "$T/bs" "$T/u" 2>"$T/err" ||
+			fail "as a user, --delete of a mode $m directory: exit $?: $(cat "$T/err")"
+		[ ! -e "$T/u/k" ] && [ ! -e "$T/u/e" ] ||
+			fail "as a user, --delete of a mode $m directory: kept"
+	done
+	for args in "--exclude=f" "--max-delete=0"; do
+		rm -rf "$T/bs" "$T/u" && mkdir -p "$T/bs" "$T/u/k"
+		: >"$T/u/k/f"; : >"$T/u/k/g"; chmod 500 "$T/u/k"
+		chown -R 65534:65534 "$T/bs" "$T/u"
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$UCP" --sync --delete $args "$T/bs" "$T/u" >/dev/null 2>&1
+		[ "$(stat -c %a "$T/u/k")" = 500 ] && [ -e "$T/u/k/f" ] ||
+			fail "as a user, $args: a kept directory's mode $(stat -c %a "$T/u/k")"
+	done
 fi
 
 # atomic replacement: a reader polling during a slow sync of a large
