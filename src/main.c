@@ -873,6 +873,8 @@ struct plan {
 				   destination is there by then */
 	bool pre;		/* later: the destination was there before */
 	bool refused;		/* a directory refused at its destination */
+	bool thru;		/* its destination: a symlink to a file, */
+	struct stat tst;	/* this one, which cp writes into */
 	unsigned round;
 	struct stat st, pst;	/* the source (as it will be followed), its
 				   directory */
@@ -982,9 +984,10 @@ static int plan_cmp_inode(const void *a, const void *b)
 
 /* Can any two operands meet?  Unless an operand is the target itself,
  * only two whose destinations overlap (the same name; with --parents,
- * one inside the other) or with the same inode can: sorted, neighbours
- * tell, so "ucp *.jpg DIR" and "find | xargs ucp --parents -t DIR" need
- * no pairwise pass. */
+ * one inside the other), with the same inode, or one whose destination
+ * is a symlink to the other's source can: sorted, neighbours and
+ * lookups tell, so "ucp *.jpg DIR" and "find | xargs ucp --parents -t
+ * DIR" need no pairwise pass. */
 static bool plan_may_meet(struct plan *pl, int nsrc)
 {
 	struct plan **v;
@@ -1002,6 +1005,16 @@ static bool plan_may_meet(struct plan *pl, int nsrc)
 	qsort(v, (size_t)nsrc, sizeof(*v), plan_cmp_inode);
 	for (int i = 1; i < nsrc && !meet; i++)
 		meet = !plan_cmp_inode(&v[i - 1], &v[i]);
+	for (int i = 0; i < nsrc && !meet; i++) {
+		struct plan key;
+		const struct plan *kp = &key;
+
+		if (!pl[i].thru)
+			continue;
+		key.st = pl[i].tst;
+		meet = bsearch(&kp, v, (size_t)nsrc, sizeof(*v),
+			       plan_cmp_inode) != NULL;
+	}
 	free(v);
 	return meet;
 }
@@ -1014,17 +1027,44 @@ static bool plan_may_meet(struct plan *pl, int nsrc)
  * to p itself is "the same file"), or p itself (cp -r d d/..).
  */
 static bool plan_dir_refused(const struct opts *o, const char *d,
-			     const struct plan *p)
+			     const struct stat *dst, const struct plan *p)
 {
 	struct stat st;
 
-	if (!d || lstat(d, &st) < 0)
-		return false;
-	if (S_ISDIR(st.st_mode))
-		return st.st_ino == p->st.st_ino &&
-		       st.st_dev == p->st.st_dev && !o->hard_link;
-	return !(S_ISLNK(st.st_mode) && o->keep_dir_symlink &&
+	if (S_ISDIR(dst->st_mode))
+		return dst->st_ino == p->st.st_ino &&
+		       dst->st_dev == p->st.st_dev && !o->hard_link;
+	return !(S_ISLNK(dst->st_mode) && o->keep_dir_symlink &&
 		 !stat(d, &st) && S_ISDIR(st.st_mode));
+}
+
+/* Where p lands, before the run: a directory operand refused there
+ * (p->refused), or a symlink to a file that cp writes into (p->thru,
+ * p->tst).  One lstat per operand, as cp's own look at it. */
+static void plan_dest(const struct opts *o, const char *src, const char *target,
+		      struct plan *p)
+{
+	char *d = plan_disp(o, target, src, p);
+	struct stat st;
+
+	if (d && lstat(d, &st) == 0) {
+		if (p->dir && o->recursive)
+			p->refused = plan_dir_refused(o, d, &st, p);
+		else if (S_ISLNK(st.st_mode))
+			p->thru = !stat(d, &p->tst) && S_ISREG(p->tst.st_mode);
+	}
+	free(d);
+}
+
+/* Does one of two operands (e before p) write through its destination
+ * symlink into the other's source?  cp reads and writes them in order;
+ * p must wait for e's round to end. */
+static bool plan_through(const struct plan *p, const struct plan *e)
+{
+	return (e->thru && p->stat_ok && e->tst.st_ino == p->st.st_ino &&
+		e->tst.st_dev == p->st.st_dev) ||
+	       (p->thru && e->stat_ok && p->tst.st_ino == e->st.st_ino &&
+		p->tst.st_dev == e->st.st_dev);
 }
 
 static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
@@ -1049,12 +1089,8 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			     !lstat(sdir, &p->pst);
 		free(sdir);
 		p->dir = p->stat_ok && S_ISDIR(p->st.st_mode);
-		if (p->dir && o->recursive) {
-			char *d = plan_disp(o, target, src, p);
-
-			p->refused = plan_dir_refused(o, d, p);
-			free(d);
-		}
+		if (p->stat_ok)
+			plan_dest(o, src, target, p);
 	}
 	if (!pl || !plan_may_meet(pl, nsrc))
 		return pl;
@@ -1117,7 +1153,8 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 		for (int k = 0; k < i && !p->skip && !p->later; k++) {
 			const struct plan *e = &pl[k];
 
-			if (e->skip || !plan_overlap(p, e)) {
+			if (e->skip ||
+			    (!plan_overlap(p, e) && !plan_through(p, e))) {
 				continue;
 			} else if (p->stat_ok && e->stat_ok && !p->dir &&
 				   !e->dir && !p->whole && !e->whole &&

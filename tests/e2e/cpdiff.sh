@@ -44,6 +44,11 @@ fixture() {
 	# a symlink back to the directory that would be copied there
 	mkdir "$1/mix6"
 	ln -s ../s/d "$1/mix6/d"
+	# a symlink into another operand's source: cp writes s/d/g into
+	# s/d/e/h (a file with no other links: cp writes into it, ucp
+	# replaces it, man STANDARDS)
+	mkdir "$1/mix7"
+	ln -s ../s/d/e/h "$1/mix7/g"
 	touch -d 2000-01-01 "$1/s/f" "$1/u/f"
 	touch -h -d 2005-01-01 "$1/s/l" "$1/s/dang"
 	touch -d 2010-01-01 "$1/old/f"
@@ -61,7 +66,10 @@ opsets=("s t" "s old" "s/. old" "s/f old/f" "s/l old" "s/dl old"
 	"s/f s/l s/dang ." "s/d/g mix5" "s/p s/l u"
 	# a directory refused where it lands is not remembered: the
 	# operand that contains it still copies it
-	"s/d s mix/s" "s/d s mix6")
+	"s/d s mix/s" "s/d s mix6"
+	# an operand's destination leads to another's source: they run in
+	# cp's order, whichever comes first
+	"s/d/g s/d/e/h mix7" "s/d/e/h s/d/g mix7")
 # Where ucp differs (man STANDARDS): with --parents, a later operand
 # naming a directory that cp made as an earlier one's parent gets a
 # warning ("specified more than once") or an error ("File exists"); cp
