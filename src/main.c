@@ -1075,6 +1075,9 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			    o->update != UPDATE_ALL ||
 			    o->backup == BACKUP_NUMBERED;
 
+	char *last_sdir = NULL;	/* "ucp *.jpg DIR": one directory */
+	struct stat last_pst;
+
 	for (int i = 0; pl && i < nsrc; i++) {
 		struct plan *p = &pl[i];
 		const char *src = srcs[i];
@@ -1085,13 +1088,23 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 		p->base = path_base(src);
 		p->rel = plan_rel(o, src, &p->whole);
 		p->stat_ok = sdir && p->base &&
-			     !(follow ? stat(src, &p->st) : lstat(src, &p->st)) &&
-			     !lstat(sdir, &p->pst);
+			     !(follow ? stat(src, &p->st) : lstat(src, &p->st));
+		if (p->stat_ok && last_sdir && !strcmp(sdir, last_sdir)) {
+			p->pst = last_pst;
+		} else if (p->stat_ok && !lstat(sdir, &p->pst)) {
+			free(last_sdir);
+			last_sdir = sdir;
+			last_pst = p->pst;
+			sdir = NULL;
+		} else {
+			p->stat_ok = false;
+		}
 		free(sdir);
 		p->dir = p->stat_ok && S_ISDIR(p->st.st_mode);
 		if (p->stat_ok)
 			plan_dest(o, src, target, p);
 	}
+	free(last_sdir);
 	if (!pl || !plan_may_meet(pl, nsrc))
 		return pl;
 	for (int i = 0; i < nsrc; i++) {
