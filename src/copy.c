@@ -254,6 +254,8 @@ struct job {
 	struct stage *stage;	/* a root directory made under a temp name */
 	bool published;		/* ... and it was renamed into place */
 	bool hl_relink;		/* --sync: unchanged, relinked to its group */
+	bool upd_skip;		/* cp -u skipped it: linked to its group's
+				   file only */
 	bool ld_same;		/* --link-dest replaces a copy with the same
 				   data: no backup of it */
 	bool backed_up;		/* --inplace --backup: copied before it is
@@ -1490,15 +1492,20 @@ static void entry_published(struct worker *w, struct job *j)
 	} else {
 		struct xfer_stats *st = w->run->cfg.stats;
 
-		if (w->run->cfg.verbose && cp_removes(w->run, j))
+		if (j->upd_skip) {
+			/* cp's link over it says only this */
+			if (w->run->cfg.verbose)
+				removed_line(j);
+		} else if (w->run->cfg.verbose && cp_removes(w->run, j)) {
 			removed_line(j);
-		if (w->run->cfg.verbose && !j->announced) {
+		}
+		if (w->run->cfg.verbose && !j->announced && !j->upd_skip) {
 			verbose_line(j);
 			j->announced = true;
 		}
 		if (w->run->cfg.verbose && j->forced)
 			removed_line(j);
-		if (w->run->cfg.verbose && j->linked &&
+		if (w->run->cfg.verbose && j->linked && !j->upd_skip &&
 		    !w->run->cfg.hard_link && !w->run->cfg.sync &&
 		    j->dst_exists && !cp_unlinks_first(w->run, j)) {
 			/* A link to the group's first copy replaced the
@@ -1734,7 +1741,7 @@ static void hl_published(struct copy_run *run, struct job *j)
 	e->state = e->dh ? HL_DONE : HL_FAILED;
 	e->digest = j->digest;
 	e->have_digest = j->have_digest;
-	e->kept = j->dst_exists && (j->inplace || j->hl_relink);
+	e->kept = j->dst_exists && (j->inplace || j->hl_relink || j->upd_skip);
 	if (run->cfg.sync && !e->rel)
 		e->rel = job_rel(j);
 	j->hl_first = false;
@@ -1977,6 +1984,9 @@ static void resume_hl_waiters(struct worker *w)
 		list = j->next;
 		if (j->hl_relink) {
 			if (!sync_hl_unchanged(w, j))
+				job_close(w, j);
+		} else if (j->upd_skip) {
+			if (hl_start(w, j))	/* the group failed */
 				job_close(w, j);
 		} else if (j->ld_link) {
 			if (ld_hl_start(w, j))
@@ -3942,6 +3952,36 @@ static int dest_unwritable(struct worker *w, struct job *j)
 
 /* After the source is known (j->stx), apply cp's rules for an existing
  * destination.  Returns false when the job is over (skipped or failed). */
+/*
+ * cp -u skips a file whose destination is not older, but still records
+ * it for its other names (remember_copied in cp's -u branch, with or
+ * without --preserve=links): the first name met stands for its group as
+ * it is, and another name skipped after it, or copied under
+ * --preserve=links, becomes a hard link to it, replacing what is there
+ * ("even if it was a newer separate file", says cp).  The job is then
+ * over, linking, or waiting for the group's first.
+ */
+static void update_skip(struct worker *w, struct job *j)
+{
+	if (S_ISDIR(j->stx.stx_mode) || j->stx.stx_nlink < 2 ||
+	    w->run->cfg.hard_link || w->run->cfg.symbolic_link)
+		return;
+	j->upd_skip = true;
+	switch (hl_claim(w->run, j)) {
+	case HL_FIRST:
+		hl_published(w->run, j);	/* kept: it is the file */
+		break;
+	case HL_LINK:
+		hl_link(w, j);
+		break;
+	case HL_WAIT:
+		hl_park(w, j);
+		break;
+	case HL_COPY:	/* the group's first failed: left as it is */
+		break;
+	}
+}
+
 static bool check_existing(struct worker *w, struct job *j)
 {
 	const struct copy_config *cfg = &w->run->cfg;
@@ -4057,8 +4097,10 @@ static bool check_existing(struct worker *w, struct job *j)
 	if (cfg->update == UPDATE_OLDER &&
 	    (dt->stx_mtime.tv_sec > j->stx.stx_mtime.tv_sec ||
 	     (dt->stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
-	      dt->stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec)))
-		return false;	/* -u: the destination is not older */
+	      dt->stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec))) {
+		update_skip(w, j);	/* -u: the destination is not older */
+		return false;
+	}
 	if (cfg->clobber == CLOBBER_ASK && !j->asked &&
 	    !ask_overwrite(w, j, dt))
 		return false;

@@ -49,6 +49,38 @@ n=$("$UCP" -av "$T/rv/s/." "$T/rv/d" | grep -c "^removed '$T/rv/d/./[fg]'\$")
 [ "$n" = 1 ] || fail "-av, a linked pair onto two files: $n 'removed' lines, cp 1"
 [ "$(stat -c %i "$T/rv/d/f")" = "$(stat -c %i "$T/rv/d/g")" ] || fail "-av, a linked pair: not linked"
 
+# -u skips a file whose copy is not older but, as cp, records it for its
+# group: another name skipped after it, or (with --preserve=links) copied,
+# becomes a link to it, replacing what is there ("removed" with -v).  Two
+# newer separate copies (with -r too), and a new link added to the source
+# since a copy (the backup idiom cp -au).
+for o in -ru -au -auv; do
+	rm -rf "$T/uu" && mkdir -p "$T/uu/s" "$T/uu/d"
+	printf 'x\n' >"$T/uu/s/f" && ln "$T/uu/s/f" "$T/uu/s/g"
+	printf 'o\n' >"$T/uu/d/f" && printf 'o\n' >"$T/uu/d/g"
+	touch -d 2030-01-01 "$T/uu/d/f" "$T/uu/d/g"
+	"$UCP" $o "$T/uu/s/." "$T/uu/d" >"$T/uu.out" || fail "$o, newer copies: exit $?"
+	[ "$(stat -c %i "$T/uu/d/f")" = "$(stat -c %i "$T/uu/d/g")" ] ||
+		fail "$o, newer separate copies of a linked pair: not linked, as cp links them"
+	[ "$(cat "$T/uu/d/f")" = o ] || fail "$o, newer copies: data replaced"
+	if [ "$o" = -auv ]; then
+		[ "$(grep -c "^removed '$T/uu/d/./[fg]'\$" "$T/uu.out")" = 1 ] &&
+			[ "$(wc -l <"$T/uu.out")" = 1 ] ||
+			fail "$o, newer copies: cp says only 'removed' once: $(cat "$T/uu.out")"
+	fi
+done
+for o in -au -ru; do
+	rm -rf "$T/uu" && mkdir -p "$T/uu/s"
+	printf 'x\n' >"$T/uu/s/f"
+	cp -a "$T/uu/s" "$T/uu/d" && cp -a "$T/uu/s" "$T/uu/c"
+	ln "$T/uu/s/f" "$T/uu/s/g"
+	cp $o "$T/uu/s/." "$T/uu/c"
+	"$UCP" $o "$T/uu/s/." "$T/uu/d" || fail "$o, a new link: exit $?"
+	cl=$(stat -c %h "$T/uu/c/f") ul=$(stat -c %h "$T/uu/d/f")
+	[ "$cl" = "$ul" ] || fail "$o, a new link in the source: $ul links, cp $cl"
+	same_tree --links "$T/uu/c" "$T/uu/d" || fail "$o, a new link: trees differ from cp's"
+done
+
 # --attributes-only over a copy of a hard-linked pair: the files are
 # opened, not replaced, so the second name is that link already; it
 # stays so, with no temp name left beside it, and -v lists both as cp.
