@@ -3967,19 +3967,10 @@ static void update_skip(struct worker *w, struct job *j)
 	    w->run->cfg.hard_link || w->run->cfg.symbolic_link)
 		return;
 	j->upd_skip = true;
-	switch (hl_claim(w->run, j)) {
-	case HL_FIRST:
-		hl_published(w->run, j);	/* kept: it is the file */
-		break;
-	case HL_LINK:
-		hl_link(w, j);
-		break;
-	case HL_WAIT:
-		hl_park(w, j);
-		break;
-	case HL_COPY:	/* the group's first failed: left as it is */
-		break;
-	}
+	/* Linking or waiting, or: the group's first (kept: it is the file),
+	 * or a group whose first failed (left as it is). */
+	if (hl_start(w, j) && j->hl_first)
+		hl_published(w->run, j);
 }
 
 static bool check_existing(struct worker *w, struct job *j)
