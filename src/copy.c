@@ -3950,8 +3950,6 @@ static int dest_unwritable(struct worker *w, struct job *j)
 	return -1;
 }
 
-/* After the source is known (j->stx), apply cp's rules for an existing
- * destination.  Returns false when the job is over (skipped or failed). */
 /*
  * cp -u skips a file whose destination is not older, but still records
  * it for its other names (remember_copied in cp's -u branch, with or
@@ -3973,6 +3971,8 @@ static void update_skip(struct worker *w, struct job *j)
 		hl_published(w->run, j);
 }
 
+/* After the source is known (j->stx), apply cp's rules for an existing
+ * destination.  Returns false when the job is over (skipped or failed). */
 static bool check_existing(struct worker *w, struct job *j)
 {
 	const struct copy_config *cfg = &w->run->cfg;
