@@ -2399,6 +2399,7 @@ static bool try_clone(struct worker *w, struct job *j)
  * reports: the message for err, or NULL when the make's own is cp's too
  * (a file without -b: cp writes into the old one; -l: the link fails).
  * cp fails so before its -v line: with a message, j goes unlisted.
+ * With -f, cp removes a file it could not open, after its -v line.
  */
 static const char *replace_fails(const struct worker *w, struct job *j,
 				 int err)
@@ -2413,6 +2414,8 @@ static const char *replace_fails(const struct worker *w, struct job *j,
 		why = "cannot backup %s";
 	else if (cp_unlinks_first(w->run, j))
 		why = "cannot remove %s";
+	else if (j->forced)	/* -f: after its open failed, and its -v line */
+		return "cannot remove %s";
 	if (why)
 		j->announce = false;
 	return why;

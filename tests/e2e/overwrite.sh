@@ -154,7 +154,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		    "-av -lb fifo sym ro" "-rv --remove-destination new ro/mine" \
 		    "-av new ro/two" "-v -l --preserve=links new ro/two" \
 		    "-rHvl fifo sym ro" "secret dang" "-av secret dang" \
-		    "-a -l rfifo ro/fifo"; do
+		    "-a -l rfifo ro/fifo" "-f new ro/theirs" "-fv new ro/theirs" \
+		    "-af new ro/theirs"; do
 		(cd "$T/a" && as_nobody cp $args >../a.out 2>../a.err; echo $? >../a.rc)
 		(cd "$T/b" && as_nobody "$UCP" $args >../b.out 2>../b.err; echo $? >../b.rc)
 		cmp -s "$T/a.out" "$T/b.out" || { fail "read-only dir, $args: stdout differs"; diff "$T/a.out" "$T/b.out"; }
