@@ -2171,10 +2171,8 @@ static bool inplace_prepare(struct worker *w, struct job *j)
 			return false;
 		}
 	}
-	if (!w->run->is_root && !(j->dstx.stx_mode & S_IWUSR) &&
-	    j->dstx.stx_uid == geteuid())
-		(void)!fchmodat(j->dir->dfd, j->dname,
-				(j->dstx.stx_mode | S_IWUSR) & 07777, 0);
+	(void)sync_open_to_us(ss, j->dir->dfd, j->dname, j->dstx.stx_mode,
+			      j->dstx.stx_uid, S_IWUSR);
 	return true;
 }
 
@@ -4567,16 +4565,14 @@ static void dir_open(struct worker *w, struct job *j)
 	open_source(w, j, O_DIRECTORY);
 	if (!j->dst_exists && run_dry(w->run))
 		return;		/* nothing to open on that side */
-	if (w->run->cfg.sync && !w->run->is_root && j->dst_exists &&
-	    !run_dry(w->run) && S_ISDIR(j->dstx.stx_mode) &&
-	    (j->dstx.stx_mode & S_IRWXU) != S_IRWXU &&
-	    j->dstx.stx_uid == geteuid() && !j->stage) {
-		/* rsync's rule: a directory of ours in the transfer is
-		 * opened to us (u+rwx) while its entries are copied; its
-		 * attributes are compared and set when it is done. */
-		(void)!fchmodat(j->dir->dfd, j->dname,
-				(j->dstx.stx_mode | S_IRWXU) & 07777, 0);
-	}
+	/* rsync's rule: a directory of ours in the transfer is opened to
+	 * us (u+rwx) while its entries are copied; its attributes are
+	 * compared and set when it is done. */
+	if (w->run->cfg.sync && j->dst_exists && S_ISDIR(j->dstx.stx_mode) &&
+	    !j->stage)
+		(void)sync_open_to_us(w->run->cfg.sync, j->dir->dfd, j->dname,
+				      j->dstx.stx_mode, j->dstx.stx_uid,
+				      S_IRWXU);
 	r = req_get(w, j, OP_OPENAT);
 	r->fd = j->dir->dfd;
 	r->path = j->stage ? j->stage->tmp : j->dname;

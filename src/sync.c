@@ -569,25 +569,31 @@ void sync_kept_dir(const char *rel)
 	log_out("cannot delete non-empty directory: %s", log_escape(rel));
 }
 
+bool sync_open_to_us(const struct sync_state *st, int dfd, const char *name,
+		     mode_t mode, uid_t uid, mode_t want)
+{
+	return !st->is_root && !st->o->dry_run && uid == geteuid() &&
+	       (mode & want) != want &&
+	       fchmodat(dfd, name, (mode | want) & 07777, 0) == 0;
+}
+
 /*
- * Not as root: a directory of ours that is to go, but that we may not
- * list, search or write, is opened to us first (u+rwx), as rsync makes
- * one writable (it stops at u+w, and then fails on one it cannot
- * search).  True, with its mode in *old, when it was changed: put back
- * if it stays.
+ * A directory of ours that is to go, but that we may not list, search or
+ * write, is opened to us first (u+rwx; rsync stops at u+w, and then fails
+ * on one it cannot search).  True, with its mode in *old, when it was
+ * changed: put back if it stays.
  */
-static bool open_to_us(const struct sync_state *st, int dfd, const char *name,
-		       mode_t *old)
+static bool open_dir_to_us(const struct sync_state *st, int dfd,
+			   const char *name, mode_t *old)
 {
 	struct stat sb;
 
 	if (st->is_root || st->o->dry_run ||
 	    fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
-	    (sb.st_mode & S_IRWXU) == S_IRWXU)
+	    !S_ISDIR(sb.st_mode))
 		return false;
 	*old = sb.st_mode & 07777;
-	return fchmodat(dfd, name, *old | S_IRWXU, 0) == 0;
+	return sync_open_to_us(st, dfd, name, sb.st_mode, sb.st_uid, S_IRWXU);
 }
 
 /* As sync_delete_entry; *kept (if not NULL) is set when the entry stays
@@ -607,7 +613,7 @@ static unsigned delete_entry(struct sync_state *st, int dfd, const char *name,
 		int cfd;
 		bool inner = false;
 
-		opened = open_to_us(st, dfd, name, &old_mode);
+		opened = open_dir_to_us(st, dfd, name, &old_mode);
 		cfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 					O_CLOEXEC);
 		if (cfd < 0) {

@@ -174,6 +174,15 @@ bool sync_time_off(const struct statx *src, const struct statx *dst);
  * made. */
 bool sync_backs_up(const struct sync_state *st, const char *name);
 
+/*
+ * Not as root: an entry of ours (mode, uid as DEST has them) that lacks
+ * the owner bits want is given them, as rsync opens DEST's entries to
+ * itself while it writes them.  True when it was changed (the caller puts
+ * or sets the mode after).  Never in a dry run.
+ */
+bool sync_open_to_us(const struct sync_state *st, int dfd, const char *name,
+		     mode_t mode, uid_t uid, mode_t want);
+
 /* --backup: keep the entry ddirfd/name (at rel) as its backup before it is
  * replaced (move false: a hard link, so the name never goes missing) or
  * deleted (move true).  Returns 0 or an errno, reported by the caller. */
