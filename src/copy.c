@@ -132,6 +132,9 @@ struct dnode {
 	atomic_int refs;	/* listing + entries in flight */
 	bool fresh;		/* made by this run: no entry can exist yet */
 	bool root;		/* a command-line operand: one entry */
+	bool borrowed;		/* root: sfd and dfd are the caller's */
+	bool known;		/* root: stx is the operand's */
+	bool dst_absent;	/* root: its destination was missing */
 	bool staged_entry;	/* root: that entry is built under a temp
 				   name (struct stage syncs the parent) */
 	bool follow;		/* root: dereference a symlink source */
@@ -143,7 +146,8 @@ struct dnode {
 	uint64_t ddev;		/* device of the destination directory */
 	uint64_t sdev;		/* device of the source directory (-x) */
 	mode_t final_mode;
-	struct statx stx;	/* the source directory, for meta */
+	struct statx stx;	/* the source directory, for meta (root,
+				   known: the operand) */
 	char *spath, *dpath;	/* display paths (root: of the entry itself) */
 	char *root_base;	/* root: what its entries' paths start with
 				   (the operand, less --strip-trailing-slashes) */
@@ -206,6 +210,8 @@ struct job {
 	char name[NAME_MAX + 1];
 	unsigned char dtype;
 	bool dst_exists;	/* replace: publish via temp name + rename */
+	bool dst_absent;	/* a root whose destination was missing a
+				   moment ago: not looked at again */
 	bool keep_dst_mode;	/* cp: overwriting keeps the file's mode */
 	bool checked;		/* check_existing() has run */
 	bool announce;		/* cp -v would have listed it by now: a
@@ -343,6 +349,10 @@ struct copy_run {
 	pid_t pid;
 	dev_t swept_dev;	/* the last root destination directory swept */
 	ino_t swept_ino;
+	int last_dfd;		/* the last borrowed destination descriptor */
+	uint64_t last_ddev;	/* and its device */
+	int last_swept_fd;	/* and the last one looked at for temps */
+	struct dnode **roots_end;	/* where copy_run_add() appends */
 	unsigned nroots;
 	bool has_dirs;		/* a directory operand: use every core */
 	struct worker *w;
@@ -829,9 +839,9 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 		dhold_put(run, d->hold);
 		pthread_mutex_unlock(&run->hl_lock);
 	}
-	if (d->sfd >= 0)
+	if (d->sfd >= 0 && !d->borrowed)
 		close(d->sfd);
-	if (d->dfd >= 0)
+	if (d->dfd >= 0 && !d->borrowed)
 		close(d->dfd);
 	if (d->ldfd >= 0)
 		close(d->ldfd);
@@ -3826,11 +3836,15 @@ static int dest_follow(struct worker *w, struct job *j, bool src_reg,
 	return -1;
 }
 
+/* run_add_root()'s own flags, beside copy.h's COPY_ADD_* */
+#define ROOT_BY_WORKER	0x100	/* a worker's: taken next, no sweep */
+#define ROOT_ASKED	0x200	/* -i was asked already */
+
 static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 			const char *src_disp_s, const char *src_base,
 			int dst_dirfd, const char *dst_name,
-			const char *dst_disp_s, bool follow, bool sweep,
-			bool asked);
+			const char *dst_disp_s, unsigned flags,
+			const struct stat *known);
 
 /*
  * The directory (an O_PATH fd) and name of the file that the symlink
@@ -3904,7 +3918,9 @@ static bool copy_through_link(struct worker *w, struct job *j,
 
 	if (d) {
 		ok = run_add_root(w->run, sdir, j->name, s, s, tdir, base, d,
-				  j->deref, false, true) == 0;
+				  (j->deref ? COPY_ADD_FOLLOW : 0) |
+					  ROOT_BY_WORKER | ROOT_ASKED,
+				  NULL) == 0;
 	} else {
 		if (tdir >= 0)
 			close(tdir);
@@ -4899,7 +4915,7 @@ static void job_start(struct worker *w, struct job *j)
 		job_close(w, j);
 		return;
 	}
-	if (!j->dir->fresh && j->state == J_FREE) {
+	if (!j->dir->fresh && j->state == J_FREE && !j->dst_absent) {
 		j->state = J_DSTAT;
 		r = req_get(w, j, OP_STATX);
 		r->fd = j->dir->dfd;
@@ -5013,6 +5029,11 @@ static unsigned fill(struct worker *w)
 			j->dtype = ents[i].type;
 			j->deref = d->follow || run->cfg.deref_all;
 			j->asked = d->root && d->asked;
+			if (d->root && d->known) {
+				j->stx = d->stx;
+				j->dtype = IFTODT(d->stx.stx_mode);
+			}
+			j->dst_absent = d->root && d->dst_absent;
 			snprintf(j->name, sizeof(j->name), "%s", ents[i].name);
 			j->dname = d->root ? d->root_dname : j->name;
 			taken[i] = j;
@@ -5351,34 +5372,77 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
 	    fstat(cfg->sync->dst_root, &run->dst_root) < 0)
 		run->dst_root.st_nlink = 0;
 	run->pid = getpid();
+	run->last_dfd = run->last_swept_fd = -1;
 	*out = run;
 	return 0;
 }
 
-/* copy_run_add(), and a root added by a worker (sweep false: the run's
- * destination directories were swept before it started; it is taken
- * next). */
+/* An operand's stat(2), as its job's statx would have read it. */
+static void stat_to_statx(const struct stat *st, struct statx *stx)
+{
+	memset(stx, 0, sizeof(*stx));
+	stx->stx_mask = STATX_BASIC_STATS;
+	stx->stx_blksize = (uint32_t)st->st_blksize;
+	stx->stx_nlink = (uint32_t)st->st_nlink;
+	stx->stx_uid = st->st_uid;
+	stx->stx_gid = st->st_gid;
+	stx->stx_mode = (uint16_t)st->st_mode;
+	stx->stx_ino = st->st_ino;
+	stx->stx_size = (uint64_t)st->st_size;
+	stx->stx_blocks = (uint64_t)st->st_blocks;
+	stx->stx_atime.tv_sec = st->st_atim.tv_sec;
+	stx->stx_atime.tv_nsec = (uint32_t)st->st_atim.tv_nsec;
+	stx->stx_mtime.tv_sec = st->st_mtim.tv_sec;
+	stx->stx_mtime.tv_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	stx->stx_ctime.tv_sec = st->st_ctim.tv_sec;
+	stx->stx_ctime.tv_nsec = (uint32_t)st->st_ctim.tv_nsec;
+	stx->stx_rdev_major = major(st->st_rdev);
+	stx->stx_rdev_minor = minor(st->st_rdev);
+	stx->stx_dev_major = major(st->st_dev);
+	stx->stx_dev_minor = minor(st->st_dev);
+}
+
+/* copy_run_add(), and a root added by a worker (ROOT_BY_WORKER: the
+ * run's destination directories were swept before it started; it is
+ * taken next). */
 static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 			const char *src_disp_s, const char *src_base,
 			int dst_dirfd, const char *dst_name,
-			const char *dst_disp_s, bool follow, bool sweep,
-			bool asked)
+			const char *dst_disp_s, unsigned flags,
+			const struct stat *known)
 {
 	struct dnode *d = dnode_new(run);
+	bool borrowed = flags & COPY_ADD_BORROW;
+	bool sweep = !(flags & ROOT_BY_WORKER);
 
 	if (!d) {
-		if (src_dirfd >= 0)
+		if (src_dirfd >= 0 && !borrowed)
 			close(src_dirfd);
-		if (dst_dirfd >= 0)
+		if (dst_dirfd >= 0 && !borrowed)
 			close(dst_dirfd);
 		return -ENOMEM;
 	}
 	d->root = true;
-	d->follow = follow;
-	d->asked = asked;
+	d->borrowed = borrowed;
+	d->follow = flags & COPY_ADD_FOLLOW;
+	d->asked = flags & ROOT_ASKED;
+	d->dst_absent = flags & COPY_ADD_NO_DEST;
+	if (known) {
+		d->known = true;
+		stat_to_statx(known, &d->stx);
+	}
 	d->sfd = src_dirfd;
 	d->dfd = dst_dirfd;
-	d->ddev = fd_dev(dst_dirfd);
+	/* "ucp *.jpg DIR": one destination descriptor, looked at once. */
+	if (borrowed && dst_dirfd >= 0 && dst_dirfd == run->last_dfd) {
+		d->ddev = run->last_ddev;
+	} else {
+		d->ddev = fd_dev(dst_dirfd);
+		if (borrowed)
+			run->last_dfd = dst_dirfd, run->last_ddev = d->ddev;
+		else
+			run->last_dfd = -1;
+	}
 	d->spath = strdup(src_disp_s);
 	d->root_base = strdup(src_base);
 	d->dpath = strdup(dst_disp_s);
@@ -5391,7 +5455,8 @@ static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 	}
 	/* The parent, where a staged tree would be (dst_name "." is the
 	 * destination itself: its own node sweeps it, when it is done). */
-	if (sweep && dst_dirfd >= 0 && strcmp(dst_name, ".") && !run_dry(run)) {
+	if (sweep && dst_dirfd >= 0 && strcmp(dst_name, ".") && !run_dry(run) &&
+	    !(borrowed && dst_dirfd == run->last_swept_fd)) {
 		struct stat st;
 
 		/* Operands usually share their destination directory. */
@@ -5401,15 +5466,21 @@ static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 			run->swept_ino = st.st_ino;
 			sweep_temps(run, dst_dirfd);
 		}
+		run->last_swept_fd = borrowed ? dst_dirfd : -1;
 	}
-	/* Roots keep command-line order: append.  One added by a worker
-	 * goes first, so that it does not hold its descriptors while the
-	 * rest of the tree is listed. */
+	/* Roots keep command-line order: appended (at the end that the
+	 * last one left: no worker runs yet).  One added by a worker goes
+	 * first, so that it does not hold its descriptors while the rest
+	 * of the tree is listed. */
 	pthread_mutex_lock(&run->lock);
 	struct dnode **pp = &run->stack;
 
-	while (*pp && sweep)
-		pp = &(*pp)->next;
+	if (sweep) {
+		pp = run->roots_end ? run->roots_end : &run->stack;
+		while (*pp)
+			pp = &(*pp)->next;
+		run->roots_end = &d->next;
+	}
 	d->next = *pp;
 	*pp = d;
 	pthread_cond_broadcast(&run->cond);	/* workers may be waiting */
@@ -5419,14 +5490,16 @@ static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 
 int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 		 const char *src_disp_s, const char *src_base, int dst_dirfd,
-		 const char *dst_name, const char *dst_disp_s, bool follow,
-		 bool is_dir)
+		 const char *dst_name, const char *dst_disp_s, unsigned flags,
+		 const struct stat *known)
 {
 	run->nroots++;
-	run->has_dirs |= is_dir;
+	run->has_dirs |= (flags & COPY_ADD_DIR) != 0;
 	return run_add_root(run, src_dirfd, name, src_disp_s, src_base,
-			    dst_dirfd, dst_name, dst_disp_s, follow, true,
-			    false);
+			    dst_dirfd, dst_name, dst_disp_s,
+			    flags & (COPY_ADD_FOLLOW | COPY_ADD_BORROW |
+				     COPY_ADD_NO_DEST),
+			    known);
 }
 
 /* Bytes per pool buffer: a request's size, but never less than a page,
@@ -5467,6 +5540,7 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 
 	if (!run->nroots)
 		return 0;
+	run->roots_end = NULL;	/* roots are taken from here on */
 	/* Starting a worker (thread, ring, pinned buffers) costs ~3 ms:
 	 * only directories have the work to keep more than one busy. */
 	if (!run->has_dirs) {
@@ -5581,9 +5655,9 @@ void copy_run_free(struct copy_run *run)
 		free(d->root_name);
 		free(d->root_dname);
 		free(d->dents);
-		if (d->sfd >= 0)
+		if (d->sfd >= 0 && !d->borrowed)
 			close(d->sfd);
-		if (d->dfd >= 0)
+		if (d->dfd >= 0 && !d->borrowed)
 			close(d->dfd);
 		if (d->hold)
 			dhold_put(run, d->hold);

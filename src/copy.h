@@ -106,6 +106,7 @@ struct copy_config {
 
 struct copy_run;
 struct sync_state;
+struct stat;
 struct xfer_stats;
 struct stat;
 
@@ -142,23 +143,36 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg);
  * destination's directory could not be opened; the error is reported with
  * the wording that fits the source's type.  src_base starts the display
  * paths of the entries below a directory source (the operand without the
- * slashes --strip-trailing-slashes removed).  follow: dereference a symlink
- * source (cp without -r).  is_dir: the source is a directory (sizes the
- * run: a run of files only gets one worker and a small buffer pool, so a
- * one-file copy starts as fast as cp).  Takes ownership of both fds.
+ * slashes --strip-trailing-slashes removed).  known: the source's
+ * stat(2) (lstat(2) without COPY_ADD_FOLLOW) just taken, or NULL.  Takes
+ * ownership of both fds, unless COPY_ADD_BORROW.  Call it only before
+ * copy_run_exec().
  */
+#define COPY_ADD_FOLLOW	0x1	/* dereference a symlink source (cp
+				   without -r) */
+#define COPY_ADD_DIR	0x2	/* the source is a directory (sizes the
+				   run: a few files get one worker and a
+				   small buffer pool, so a one-file copy
+				   starts as fast as cp) */
+#define COPY_ADD_BORROW	0x4	/* the caller keeps both fds open until
+				   copy_run_exec() returns, and closes
+				   them: operands share them */
+#define COPY_ADD_NO_DEST 0x8	/* dst_name was missing just now: not
+				   looked at again (one that appears
+				   since is replaced, as in any race) */
 int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 		 const char *src_disp, const char *src_base, int dst_dirfd,
-		 const char *dst_name, const char *dst_disp, bool follow,
-		 bool is_dir);
+		 const char *dst_name, const char *dst_disp, unsigned flags,
+		 const struct stat *known);
 
 /* Run all queued work to completion.  Returns the number of failures;
  * *signo is set when a SIGINT/SIGTERM stopped the run. */
 unsigned copy_run_exec(struct copy_run *run, int *signo);
 
-/* How many operands one run may hold: each keeps two descriptors open
- * until it is done, so a run takes an eighth of the descriptor limit
- * (raised to the hard limit first) and the rest wait for the next. */
+/* An eighth of the descriptor limit (raised to the hard limit first):
+ * the operands of one run may keep twice that many directories open
+ * until it is done (two each when none share one); the rest wait for
+ * the next run. */
 unsigned copy_max_roots(void);
 
 /* What the run did, for --json's summary: bytes written, entries done. */

@@ -91,13 +91,74 @@ static int open_dir_path(const char *path)
 }
 
 /*
+ * The directories of a run's operands, each opened once (O_PATH) and
+ * lent to all the operands in it ("ucp *.jpg DIR": two descriptors, not
+ * two per file); closed when the run is over.
+ */
+struct opdirs {
+	char *path[2];		/* the last source and target directory */
+	int fd[2];		/* and their descriptors (-errno: failed) */
+	int *open;		/* every descriptor opened for the run */
+	unsigned nopen, cap;
+};
+
+enum { OPD_SRC, OPD_DST };
+
+/* Operands queued in one run at most: the rest wait for the next (each
+ * holds about half a KiB until a worker takes it). */
+#define ROOTS_PER_RUN 8192
+
+/* The descriptor of directory path for the run (-errno if it cannot be
+ * opened). */
+static int opdirs_get(struct opdirs *od, int which, const char *path)
+{
+	int fd;
+
+	if (od->path[which] && od->fd[which] >= 0 &&
+	    !strcmp(od->path[which], path))
+		return od->fd[which];
+	if (od->nopen == od->cap) {
+		unsigned cap = od->cap ? 2 * od->cap : 16;
+		int *n = realloc(od->open, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		od->open = n;
+		od->cap = cap;
+	}
+	fd = open_dir_path(path);
+	if (fd < 0)
+		return fd;
+	od->open[od->nopen++] = fd;
+	free(od->path[which]);
+	od->path[which] = strdup(path);
+	od->fd[which] = od->path[which] ? fd : -1;
+	return fd;
+}
+
+/* After the run: close them all. */
+static void opdirs_close(struct opdirs *od)
+{
+	for (unsigned i = 0; i < od->nopen; i++)
+		close(od->open[i]);
+	free(od->open);
+	free(od->path[OPD_SRC]);
+	free(od->path[OPD_DST]);
+	memset(od, 0, sizeof(*od));
+}
+
+/*
  * Queue the copy of operand src (named so in messages: trailing slashes
  * are stripped before, where they are) to dst_dir/dst_name (displayed as
- * dst_disp).  Returns false when the operand failed before any job.
+ * dst_disp); dst_dirfd is od's (-errno: it could not be opened).  known:
+ * the operand's stat from the plan, when nothing ran since (absent: and
+ * its destination was missing then).  Returns false when the operand
+ * failed before any job.
  */
 static bool add_operand(struct copy_run *run, const struct opts *o,
-			const char *src, int dst_dirfd, const char *dst_name,
-			const char *dst_disp)
+			struct opdirs *od, const char *src,
+			const struct stat *known, bool absent, int dst_dirfd,
+			const char *dst_name, const char *dst_disp)
 {
 	struct stat st;
 	char *sdir = NULL, *sname = NULL;
@@ -106,8 +167,9 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 
 	/* One stat of the operand as typed gives cp's "cannot stat"
 	 * wording for every way it can be wrong (missing, "file/", ...). */
-	ret = follow ? stat(src, &st) : lstat(src, &st);
-	if (ret < 0) {
+	if (known) {
+		st = *known;
+	} else if ((follow ? stat(src, &st) : lstat(src, &st)) < 0) {
 		log_error(errno, "cannot stat %s", log_quote(src));
 		goto fail;
 	}
@@ -171,15 +233,18 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 		log_error(ENOMEM, "cannot copy %s", log_quote(src));
 		goto fail;
 	}
-	sfd = open_dir_path(sdir);
+	sfd = opdirs_get(od, OPD_SRC, sdir);
 	if (sfd < 0) {
 		log_error(-sfd, "cannot stat %s", log_quote(src));
 		goto fail;
 	}
 	ret = copy_run_add(run, sfd, sname, src, src, dst_dirfd, dst_name,
-			   dst_disp, follow, S_ISDIR(st.st_mode));
+			   dst_disp,
+			   COPY_ADD_BORROW | (follow ? COPY_ADD_FOLLOW : 0) |
+				   (S_ISDIR(st.st_mode) ? COPY_ADD_DIR : 0) |
+				   (known && absent ? COPY_ADD_NO_DEST : 0),
+			   known);
 	if (ret < 0) {
-		close(sfd);
 		log_error(-ret, "cannot copy %s", log_quote(src));
 		goto fail;
 	}
@@ -187,8 +252,6 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 	free(sname);
 	return true;
 fail:
-	if (dst_dirfd >= 0)
-		close(dst_dirfd);
 	free(sdir);
 	free(sname);
 	return false;
@@ -589,15 +652,19 @@ static int run_sync(struct opts *o)
 				if (dstfd >= 0) {
 					dfd = fcntl(dstfd, F_DUPFD_CLOEXEC, 0);
 					ret = copy_run_add(run, sfd, ".", src, src,
-							   dfd, ".", dst, true,
-							   true);
+							   dfd, ".", dst,
+							   COPY_ADD_FOLLOW |
+								   COPY_ADD_DIR,
+							   NULL);
 				} else {
 					char *pd = path_dir(dst), *bd = path_base(dst);
 
 					dfd = pd ? open_dir_path(pd) : -ENOMEM;
 					ret = bd ? copy_run_add(run, sfd, ".", src,
 								src, dfd, bd, dst,
-								true, true) :
+								COPY_ADD_FOLLOW |
+									COPY_ADD_DIR,
+								NULL) :
 						   -ENOMEM;
 					free(pd);
 					free(bd);
@@ -632,7 +699,10 @@ static int run_sync(struct opts *o)
 						       is_dir ? "." : sname, src,
 						       src, dfd,
 						       into ? sname : bd, disp,
-						       true, is_dir)) < 0) {
+						       COPY_ADD_FOLLOW |
+							       (is_dir ? COPY_ADD_DIR :
+									 0),
+						       NULL)) < 0) {
 				log_error(-ret, "cannot copy %s", log_quote(src));
 				failed++;
 			}
@@ -873,6 +943,7 @@ struct plan {
 				   destination is there by then */
 	bool pre;		/* later: the destination was there before */
 	bool refused;		/* a directory refused at its destination */
+	bool dst_absent;	/* its destination was missing */
 	bool thru;		/* its destination: a symlink to a file, */
 	struct stat tst;	/* this one, which cp writes into */
 	unsigned round;
@@ -1040,18 +1111,22 @@ static bool plan_dir_refused(const struct opts *o, const char *d,
 
 /* Where p lands, before the run: a directory operand refused there
  * (p->refused), or a symlink to a file that cp writes into (p->thru,
- * p->tst).  One lstat per operand, as cp's own look at it. */
+ * p->tst), or nothing (p->dst_absent).  One lstat per operand, as cp's
+ * own look at it. */
 static void plan_dest(const struct opts *o, const char *src, const char *target,
 		      struct plan *p)
 {
-	char *d = plan_disp(o, target, src, p);
+	char *d;
 	struct stat st;
 
+	d = plan_disp(o, target, src, p);
 	if (d && lstat(d, &st) == 0) {
 		if (p->dir && o->recursive)
 			p->refused = plan_dir_refused(o, d, &st, p);
 		else if (S_ISLNK(st.st_mode))
 			p->thru = !stat(d, &p->tst) && S_ISREG(p->tst.st_mode);
+	} else {
+		p->dst_absent = d && errno == ENOENT;
 	}
 	free(d);
 }
@@ -1283,13 +1358,16 @@ static unsigned plan_refuse(unsigned later, const char *op, const char *disp)
 }
 
 /* Queue the operands of one round (all of them without a plan) from
- * *next on, at most max of them; *next becomes where the next run goes
- * on (nsrc: none left).  Returns the number that failed before any job.
- * target NULL: one operand, to the destination operand. */
+ * *next on, at most ROOTS_PER_RUN of them, and as many as keep od's
+ * descriptors within fd_max; *next becomes where the next run goes on
+ * (nsrc: none left).  Returns the number that failed before any job.
+ * target NULL: one operand, to the destination operand.  ran: a run is
+ * over, so the plan's stats may be old. */
 static unsigned queue_operands(struct copy_run *run, const struct opts *o,
-			       char **srcs, int nsrc, const char *target,
-			       const struct plan *plan, unsigned round,
-			       int *next, unsigned max, struct parent **parents)
+			       struct opdirs *od, char **srcs, int nsrc,
+			       const char *target, const struct plan *plan,
+			       unsigned round, bool ran, int *next,
+			       unsigned fd_max, struct parent **parents)
 {
 	unsigned failed = 0, queued = 0;
 
@@ -1301,7 +1379,8 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 			log_error(ENOMEM, "cannot copy %s",
 				  log_quote(o->ops[0]));
 			failed++;
-		} else if (!add_operand(run, o, srcs[0], open_dir_path(ddir),
+		} else if (!add_operand(run, o, od, srcs[0], NULL,
+					false, opdirs_get(od, OPD_DST, ddir),
 					dname, dst)) {
 			failed++;
 		}
@@ -1323,7 +1402,7 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 			plan_refuse(LATER_FILE_AGAIN, src, NULL);
 			continue;
 		}
-		if (queued++ == max) {
+		if (queued++ == ROOTS_PER_RUN || od->nopen + 2 > fd_max) {
 			*next = i;
 			return failed;
 		}
@@ -1332,11 +1411,9 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		       o->parents ? make_parents(target, src, o, parents) :
 				    path_join(target, name);
 		ddir = disp && o->parents ? path_dir(disp) : NULL;
-		dfd = open_dir_path(ddir ? ddir : target);
+		dfd = opdirs_get(od, OPD_DST, ddir ? ddir : target);
 		free(ddir);
 		if (!disp) {	/* make_parents() said why */
-			if (dfd >= 0)
-				close(dfd);
 			if (!o->parents)
 				log_error(ENOMEM, "cannot copy %s",
 					  log_quote(src));
@@ -1350,8 +1427,6 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 							made_by_run(&plan[i], &st,
 								    o->hard_link))) {
 			failed += plan_refuse(plan[i].later, src, disp);
-			if (dfd >= 0)
-				close(dfd);
 			free(name);
 			free(disp);
 			continue;
@@ -1361,7 +1436,10 @@ static unsigned queue_operands(struct copy_run *run, const struct opts *o,
 		 * destination exists (it may ask) ends its run. */
 		asks = o->clobber == CLOBBER_ASK &&
 		       fstatat(AT_FDCWD, disp, &st, AT_SYMLINK_NOFOLLOW) == 0;
-		if (!add_operand(run, o, src, dfd, name, disp))
+		if (!add_operand(run, o, od, src,
+				 plan && !ran && plan[i].stat_ok ? &plan[i].st :
+								  NULL,
+				 plan && plan[i].dst_absent, dfd, name, disp))
 			failed++;
 		free(name);
 		free(disp);
@@ -1384,7 +1462,9 @@ static int run_copy(const struct opts *op)
 	struct parent *parents = NULL;
 	struct plan *plan = NULL;
 	struct dirops dirops = { 0 };
-	unsigned rounds = 1, max;
+	struct opdirs od = { 0 };
+	unsigned rounds = 1, fd_max;
+	bool ran = false;
 	bool into_dir;
 	const char *target = NULL;
 	unsigned failed = 0;
@@ -1519,8 +1599,9 @@ static int run_copy(const struct opts *op)
 	}
 	install_signals(-1);
 	/* A run per round, and more than one where the operands would hold
-	 * too many descriptors at once ("ucp *.jpg DIR"). */
-	max = copy_max_roots();
+	 * too many descriptors at once (as many directories as operands:
+	 * --parents) or too much memory ("ucp *.jpg DIR"). */
+	fd_max = 2 * copy_max_roots();
 	for (unsigned round = 0; round < rounds && !signo; round++) {
 		for (int next = 0; next < nsrc && !signo;) {
 			uint64_t bytes;
@@ -1532,10 +1613,13 @@ static int run_copy(const struct opts *op)
 				round = rounds;
 				break;
 			}
-			failed += queue_operands(run, &o, srcs, nsrc,
+			failed += queue_operands(run, &o, &od, srcs, nsrc,
 						 into_dir ? target : NULL, plan,
-						 round, &next, max, &parents);
+						 round, ran, &next, fd_max,
+						 &parents);
 			failed += copy_run_exec(run, &signo);
+			opdirs_close(&od);
+			ran = true;
 			copy_run_totals(run, &bytes, &entries);
 			totals.bytes += bytes;
 			totals.entries += entries;
