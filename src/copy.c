@@ -5624,6 +5624,12 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 	return atomic_load(&run->errors);
 }
 
+void copy_run_swept(struct copy_run *run, dev_t dev, ino_t ino)
+{
+	run->swept_dev = dev;
+	run->swept_ino = ino;
+}
+
 void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
 		     unsigned long *entries)
 {

@@ -181,6 +181,10 @@ void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
 
 void copy_run_free(struct copy_run *run);
 
+/* Directory dev/ino was listed just now and holds no temp name
+ * (copy_temp_pid()): the run need not sweep it for its operands. */
+void copy_run_swept(struct copy_run *run, dev_t dev, ino_t ino);
+
 /* Remove what killed runs left in directory dfd: ".ucp.PID.*.tmp" files
  * and trees of processes that no longer run. */
 void copy_sweep_temps(int dfd);

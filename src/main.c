@@ -12,12 +12,17 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <dirent.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1109,16 +1114,83 @@ static bool plan_dir_refused(const struct opts *o, const char *d,
 		 !stat(d, &st) && S_ISDIR(st.st_mode));
 }
 
+/*
+ * The names in the target directory, when many operands go into it
+ * ("ucp *.jpg DIR"): one listing, where each name missing from it would
+ * cost a lookup (at a new name, a negative dentry) of its own.  NULL
+ * when the operands are few, the directory is much larger than they are
+ * many, or it cannot be read, or names in it may match other bytes than
+ * their own: each name is looked up then.  Only filesystems known to
+ * compare names byte for byte qualify, and a directory of theirs only
+ * without case folding (chattr +F), where "F" would find "f".  *clean:
+ * the directory (st_nlink 0: none), when it holds no temp name either,
+ * so that the run need not list it again to sweep it.
+ */
+static struct nameset *plan_target_names(const struct opts *o,
+					 const char *target, int nsrc,
+					 struct stat *clean)
+{
+	size_t max = 4 * (size_t)nsrc + 1024, n = 0;
+	struct nameset *names;
+	struct statfs sf;
+	struct dirent *de;
+	DIR *dir;
+	int fd, flags = 0;
+	bool temps = false;
+
+	clean->st_nlink = 0;
+	if (o->parents || nsrc < 32)
+		return NULL;
+	fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstatfs(fd, &sf) < 0 ||
+	    (sf.f_type != TMPFS_MAGIC && sf.f_type != EXT4_SUPER_MAGIC &&
+	     sf.f_type != BTRFS_SUPER_MAGIC) ||
+	    (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+	     (flags & FS_CASEFOLD_FL)) ||
+	    !(dir = fdopendir(fd))) {
+		close(fd);
+		return NULL;
+	}
+	names = nameset_new();
+	while (names) {
+		errno = 0;
+		if (!(de = readdir(dir))) {
+			if (errno) {	/* a partial listing proves nothing
+					   missing */
+				nameset_free(names);
+				names = NULL;
+			}
+			break;
+		}
+		temps |= copy_temp_pid(de->d_name) > 0;
+		if (++n > max || nameset_add(names, de->d_name) < 0) {
+			nameset_free(names);
+			names = NULL;
+		}
+	}
+	if (names && !temps && fstat(fd, clean) < 0)
+		clean->st_nlink = 0;
+	closedir(dir);
+	return names;
+}
+
 /* Where p lands, before the run: a directory operand refused there
  * (p->refused), or a symlink to a file that cp writes into (p->thru,
  * p->tst), or nothing (p->dst_absent).  One lstat per operand, as cp's
- * own look at it. */
+ * own look at it, where names (the target's listing) has its name. */
 static void plan_dest(const struct opts *o, const char *src, const char *target,
-		      struct plan *p)
+		      struct plan *p, const struct nameset *names)
 {
 	char *d;
 	struct stat st;
 
+	if (names && p->base && !strchr(p->base, '/') &&
+	    !nameset_has(names, p->base)) {
+		p->dst_absent = true;
+		return;
+	}
 	d = plan_disp(o, target, src, p);
 	if (d && lstat(d, &st) == 0) {
 		if (p->dir && o->recursive)
@@ -1143,7 +1215,8 @@ static bool plan_through(const struct plan *p, const struct plan *e)
 }
 
 static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
-				  const char *target, unsigned *failed)
+				  const char *target, unsigned *failed,
+				  struct stat *clean)
 {
 	struct plan *pl = calloc((size_t)nsrc, sizeof(*pl));
 	bool decide_later = o->clobber != CLOBBER_YES ||
@@ -1152,6 +1225,7 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 
 	char *last_sdir = NULL;	/* "ucp *.jpg DIR": one directory */
 	struct stat last_pst;
+	struct nameset *names = plan_target_names(o, target, nsrc, clean);
 
 	for (int i = 0; pl && i < nsrc; i++) {
 		struct plan *p = &pl[i];
@@ -1177,9 +1251,10 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 		free(sdir);
 		p->dir = p->stat_ok && S_ISDIR(p->st.st_mode);
 		if (p->stat_ok)
-			plan_dest(o, src, target, p);
+			plan_dest(o, src, target, p, names);
 	}
 	free(last_sdir);
+	nameset_free(names);
 	if (!pl || !plan_may_meet(pl, nsrc))
 		return pl;
 	for (int i = 0; i < nsrc; i++) {
@@ -1584,11 +1659,15 @@ static int run_copy(const struct opts *op)
 		return 1;
 	}
 	if (into_dir && nsrc > 1) {
-		plan = plan_operands(&o, srcs, nsrc, target, &failed);
+		struct stat clean;
+
+		plan = plan_operands(&o, srcs, nsrc, target, &failed, &clean);
 		if (!plan) {
 			log_error(ENOMEM, "cannot start");
 			return 1;
 		}
+		if (clean.st_nlink)	/* the target listed: no temps */
+			copy_run_swept(run, clean.st_dev, clean.st_ino);
 		for (int i = 0; i < nsrc; i++)
 			if (!plan[i].skip && plan[i].round >= rounds)
 				rounds = plan[i].round + 1;
