@@ -5542,9 +5542,14 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 		return 0;
 	run->roots_end = NULL;	/* roots are taken from here on */
 	/* Starting a worker (thread, ring, pinned buffers) costs ~3 ms:
-	 * only directories have the work to keep more than one busy. */
+	 * only directories, or thousands of file operands ("ucp *.jpg
+	 * DIR"), have the work to keep more than one busy.  N files of
+	 * 2,000 bytes into an existing directory on tmpfs, 15 interleaved
+	 * runs, ratio to cp, one worker / two: 300 files 0.99 / 1.61,
+	 * 1,000 0.85 / 0.85, 2,000 0.82 / 0.79, 5,000 0.81 / 0.70. */
 	if (!run->has_dirs) {
-		run->nworkers = 1;
+		if (run->nroots < 2048)
+			run->nworkers = 1;
 		if (run->cfg.nbufs > 2 * run->cfg.file_chunks)
 			run->cfg.nbufs = 2 * run->cfg.file_chunks;
 	}
