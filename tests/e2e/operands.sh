@@ -1,0 +1,107 @@
+# operands: thousands of file operands into one existing directory, as
+# "ucp DIR/* DEST" gives them.  There ucp opens each directory once for
+# all the operands, takes the plan's stat of each source, lists DEST once
+# instead of looking up each name (a name missing from the listing is not
+# looked at again), and runs more than one worker.  Whatever DEST held
+# must still decide each file as it does for GNU cp: a file replaced, a
+# symlink written through, a dangling one refused, a directory refused,
+# -n keeping what is there.  Compared with cp: the trees, the sorted
+# messages (operands run together) and the exit status.
+. "$(dirname "$0")/../lib/common.sh"
+cp --version 2>/dev/null | grep -q 'GNU coreutils' || skip "cp is not GNU cp"
+
+mkdir -p "$T/s/sub"
+python3 - "$T/s" <<'PY'
+import os, sys
+top = sys.argv[1]
+for i in range(2100):	# more than 2,048: every worker runs
+    p = os.path.join(top, "f%04d" % i)
+    with open(p, "wb") as f:
+        f.write(b"%d\n" % i * (i % 7 + 1))
+    os.chmod(p, 0o600 if i % 3 == 0 else 0o644)
+    os.utime(p, ns=(1_600_000_000_000_000_000 + i, 1_500_000_000_000_000_000 + i))
+PY
+echo sub >"$T/s/sub/x"
+
+# DEST: what the operands meet there
+prefill() {
+	mkdir -p "$1/tgt"
+	printf 'old\n' >"$1/f0005"
+	printf 'old target\n' >"$1/tgt/f0010"
+	ln -s tgt/f0010 "$1/f0010"
+	mkdir "$1/f0020"
+	ln -s tgt/missing "$1/f0030"
+	printf 'mine\n' >"$1/zzz"
+	chmod 640 "$1/f0005"
+	touch -h -d @1000000000 "$1"/* "$1/tgt/f0010"
+}
+
+run_both() { # run_both NAME GLOB OPTION...
+	local name=$1 glob=$2 rc_cp rc_ucp
+	shift 2
+	prefill "$T/c-$name"
+	prefill "$T/u-$name"
+	(cd "$T/s" && cp "$@" $glob "../c-$name") >"$T/c.out" 2>"$T/c.err"
+	rc_cp=$?
+	(cd "$T/s" && "$UCP" "$@" $glob "../u-$name") >"$T/u.out" 2>"$T/u.err"
+	rc_ucp=$?
+	[ $rc_cp = $rc_ucp ] || fail "$name: exit $rc_ucp, cp $rc_cp"
+	for f in out err; do
+		sed "s/^[^:]*: //; s/[cu]-$name/D/g" "$T/c.$f" | sort >"$T/c.$f.s"
+		sed "s/^[^:]*: //; s/[cu]-$name/D/g" "$T/u.$f" | sort >"$T/u.$f.s"
+		cmp -s "$T/c.$f.s" "$T/u.$f.s" ||
+			fail "$name: std$f differs from cp's: $(diff "$T/c.$f.s" "$T/u.$f.s" | head -5)"
+	done
+	same_tree --mode "$T/c-$name" "$T/u-$name" ||
+		fail "$name: tree differs from cp's"
+	# times: as cp left them, where they are preserved or kept
+	python3 - "$T/c-$name" "$T/u-$name" "$*" <<'PY' || fail "$name: times differ from cp's"
+import os, sys
+c, u, opts = sys.argv[1:]
+keep = "-a" in opts or "-p" in opts
+bad = [n for n in sorted(os.listdir(c))
+       if (keep or not n.startswith("f")) and n != "tgt" and
+       os.lstat(os.path.join(c, n)).st_mtime_ns !=
+       os.lstat(os.path.join(u, n)).st_mtime_ns]
+if bad:
+    sys.exit("mtime differs: " + " ".join(bad[:5]))
+PY
+}
+
+run_both plain 'f*'
+run_both noclobber 'f*' -n
+run_both verbose 'f*' -v
+run_both archive '*' -a
+run_both preserve 'f*' -p --remove-destination
+[ "$(cat "$T/u-plain/f0005")" = "$(cat "$T/s/f0005")" ] ||
+	fail "plain: the existing file was not replaced"
+[ "$(cat "$T/u-noclobber/f0005")" = old ] || fail "-n: the existing file was replaced"
+
+# A killed run's temp in DEST is swept, though DEST was listed by the plan.
+mkdir "$T/sw"
+pid=$(sh -c 'echo $$')	# a process that has exited
+: >"$T/sw/.ucp.$pid.0.0.f0001.tmp"
+(cd "$T/s" && "$UCP" f* ../sw) || fail "sweep: exit status"
+[ ! -e "$T/sw/.ucp.$pid.0.0.f0001.tmp" ] || fail "sweep: a dead run's temp is left"
+n=$(find "$T/sw" -type f | wc -l)
+[ "$n" = 2100 ] || fail "sweep: $n files in DEST, want 2100"
+
+# The descriptors and lookups that make it fast: the two directories are
+# opened once, not once per operand, and each file costs one stat in the
+# plan (the listing stands for the lookups of DEST's names).
+if command -v strace >/dev/null; then
+	mkdir "$T/st"
+	(cd "$T/s" && ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=openat,newfstatat,stat,lstat \
+		-o "$T/trace" "$UCP" f* ../st) || fail "strace run: exit status"
+	n=$(grep -c 'O_PATH' "$T/trace")
+	[ "$n" -le 4 ] || fail "$n O_PATH opens for 2,100 operands, want <= 4"
+	n=$(grep -c 'st/f[0-9]' "$T/trace")
+	[ "$n" = 0 ] || fail "$n lookups of DEST's names, want none (one listing)"
+	n=$(grep -cE '^[0-9]+ +(newfstatat|stat|lstat)\(.*"f[0-9]{4}"' "$T/trace")
+	[ "$n" -le 2100 ] || fail "$n stats of the sources, want <= 2100"
+	diff -r --exclude=sub "$T/s" "$T/st" >/dev/null || fail "strace run: copy differs"
+else
+	echo "note: strace is not installed; the syscall counts are not checked"
+fi
+done_test
