@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <sched.h>
 #include <time.h>
@@ -1120,6 +1122,53 @@ pid_t copy_temp_pid(const char *name)
 		return 0;
 	pid = strtol(name + 5, &end, 10);
 	return *end == '.' && pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
+}
+
+struct nameset *copy_list_names(int dirfd, const char *path, size_t max,
+				struct stat *clean)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *buf = NULL;
+	struct nameset *names = NULL;
+	struct statfs sf;
+	bool temps = false;
+	size_t n = 0;
+	int flags = 0;
+	long got;
+
+	if (clean)
+		clean->st_nlink = 0;
+	if (fd < 0)
+		return NULL;
+	if (fstatfs(fd, &sf) < 0 ||
+	    (sf.f_type != TMPFS_MAGIC && sf.f_type != EXT4_SUPER_MAGIC &&
+	     sf.f_type != BTRFS_SUPER_MAGIC) ||
+	    (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+	     (flags & FS_CASEFOLD_FL)) ||
+	    !(buf = malloc(DENTS_BUF)) || !(names = nameset_new()))
+		goto fail;
+	while ((got = syscall(SYS_getdents64, fd, buf, DENTS_BUF)) > 0) {
+		for (long pos = 0; pos < got;) {
+			struct linux_dirent64 *de = (void *)(buf + pos);
+
+			pos += de->d_reclen;
+			temps |= copy_temp_pid(de->d_name) > 0;
+			if (++n > max || nameset_add(names, de->d_name) < 0)
+				goto fail;
+		}
+	}
+	if (got < 0)	/* a partial listing proves nothing missing */
+		goto fail;
+	if (clean && !temps && fstat(fd, clean) < 0)
+		clean->st_nlink = 0;
+	free(buf);
+	close(fd);
+	return names;
+fail:
+	nameset_free(names);
+	free(buf);
+	close(fd);
+	return NULL;
 }
 
 /*

@@ -189,6 +189,18 @@ void copy_run_swept(struct copy_run *run, dev_t dev, ino_t ino);
  * and trees of processes that no longer run. */
 void copy_sweep_temps(int dfd);
 
+/*
+ * The names in directory path (relative to dirfd), listed once: NULL when
+ * it holds more than max entries or cannot be read, or when a name in it
+ * may match other bytes than its own.  Only filesystems known to compare
+ * names byte for byte qualify (tmpfs, ext4, btrfs), and a directory of
+ * theirs only without case folding (chattr +F), where "F" would find "f".
+ * clean, if not NULL: the directory, when it holds no temp name
+ * (copy_temp_pid()) either; st_nlink 0 otherwise.
+ */
+struct nameset *copy_list_names(int dirfd, const char *path, size_t max,
+				struct stat *clean);
+
 /* The PID in a temp name made by copy_temp_name(), or 0 if name is not
  * one. */
 pid_t copy_temp_pid(const char *name);

@@ -12,17 +12,12 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <dirent.h>
-#include <linux/fs.h>
-#include <linux/magic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1118,62 +1113,20 @@ static bool plan_dir_refused(const struct opts *o, const char *d,
  * The names in the target directory, when many operands go into it
  * ("ucp *.jpg DIR"): one listing, where each name missing from it would
  * cost a lookup (at a new name, a negative dentry) of its own.  NULL
- * when the operands are few, the directory is much larger than they are
- * many, or it cannot be read, or names in it may match other bytes than
- * their own: each name is looked up then.  Only filesystems known to
- * compare names byte for byte qualify, and a directory of theirs only
- * without case folding (chattr +F), where "F" would find "f".  *clean:
- * the directory (st_nlink 0: none), when it holds no temp name either,
- * so that the run need not list it again to sweep it.
+ * when the operands are few or copy_list_names() gives none (the
+ * directory is four times larger than the operands are many, say).
+ * *clean: see copy_list_names(); the run need not list it again to
+ * sweep it.
  */
 static struct nameset *plan_target_names(const struct opts *o,
 					 const char *target, int nsrc,
 					 struct stat *clean)
 {
-	size_t max = 4 * (size_t)nsrc + 1024, n = 0;
-	struct nameset *names;
-	struct statfs sf;
-	struct dirent *de;
-	DIR *dir;
-	int fd, flags = 0;
-	bool temps = false;
-
 	clean->st_nlink = 0;
 	if (o->parents || nsrc < 32)
 		return NULL;
-	fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstatfs(fd, &sf) < 0 ||
-	    (sf.f_type != TMPFS_MAGIC && sf.f_type != EXT4_SUPER_MAGIC &&
-	     sf.f_type != BTRFS_SUPER_MAGIC) ||
-	    (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
-	     (flags & FS_CASEFOLD_FL)) ||
-	    !(dir = fdopendir(fd))) {
-		close(fd);
-		return NULL;
-	}
-	names = nameset_new();
-	while (names) {
-		errno = 0;
-		if (!(de = readdir(dir))) {
-			if (errno) {	/* a partial listing proves nothing
-					   missing */
-				nameset_free(names);
-				names = NULL;
-			}
-			break;
-		}
-		temps |= copy_temp_pid(de->d_name) > 0;
-		if (++n > max || nameset_add(names, de->d_name) < 0) {
-			nameset_free(names);
-			names = NULL;
-		}
-	}
-	if (names && !temps && fstat(fd, clean) < 0)
-		clean->st_nlink = 0;
-	closedir(dir);
-	return names;
+	return copy_list_names(AT_FDCWD, target, 4 * (size_t)nsrc + 1024,
+			       clean);
 }
 
 /* Where p lands, before the run: a directory operand refused there
