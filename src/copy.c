@@ -163,6 +163,8 @@ struct dnode {
 	bool sync_attrs;	/* existed: fix what differs when done */
 	struct statx_timestamp dmtime;	/* its mtime then */
 	struct nameset *seen;	/* --delete: the source's names */
+	atomic_uint dmiss;	/* entries found missing here (dir_missed()) */
+	_Atomic(struct nameset *) dnames;	/* and then its listing */
 	struct stage *stage;	/* in a tree built under a temp name */
 	struct dhold *hold;	/* for hard links to its entries (hl_lock) */
 };
@@ -848,6 +850,7 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 	if (d->ldfd >= 0)
 		close(d->ldfd);
 	nameset_free(d->seen);
+	nameset_free(atomic_load(&d->dnames));
 	free(d->rel);
 	anc_put(d->anc);
 	stage_put(run, d->stage);
@@ -3422,11 +3425,34 @@ static bool ask_overwrite(struct worker *w, const struct job *j,
 	return yes;
 }
 
+/*
+ * Copying into a directory that existed, each entry's destination is
+ * looked at first (a STATX, through io-wq).  After DMISS_LIST of them
+ * found nothing, the directory is listed once (at most DMISS_NAMES
+ * entries), and job_start() takes a name the listing lacks as missing
+ * without a look: "ucp -r s/. d" into an empty d.  A directory where the
+ * names are there (a copy over an earlier one, a no-op --sync) is never
+ * listed.  The run's own entries appear after the listing, but each
+ * name is made by its own job only.
+ */
+#define DMISS_LIST	8
+#define DMISS_NAMES	8192
+
+static void dir_missed(struct dnode *d)
+{
+	if (atomic_fetch_add(&d->dmiss, 1) + 1 != DMISS_LIST || d->dfd < 0)
+		return;
+	atomic_store_explicit(&d->dnames,
+			      copy_list_names(d->dfd, ".", DMISS_NAMES, NULL),
+			      memory_order_release);
+}
+
 static void job_on_dstat(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_STATX);
 	if (r->res == -ENOENT) {
 		j->dst_exists = false;
+		dir_missed(j->dir);
 		job_start(w, j);
 		return;
 	}
@@ -4965,6 +4991,14 @@ static void job_start(struct worker *w, struct job *j)
 		return;
 	}
 	if (!j->dir->fresh && j->state == J_FREE && !j->dst_absent) {
+		const struct nameset *names = atomic_load_explicit(
+			&j->dir->dnames, memory_order_acquire);
+
+		if (names && !nameset_has(names, j->dname)) {
+			j->dst_absent = true;	/* see dir_missed() */
+			stat_source(w, j);
+			return;
+		}
 		j->state = J_DSTAT;
 		r = req_get(w, j, OP_STATX);
 		r->fd = j->dir->dfd;
@@ -5715,6 +5749,8 @@ void copy_run_free(struct copy_run *run)
 		free(d->root_name);
 		free(d->root_dname);
 		free(d->dents);
+		nameset_free(d->seen);
+		nameset_free(atomic_load(&d->dnames));
 		if (d->sfd >= 0 && !d->borrowed)
 			close(d->sfd);
 		if (d->dfd >= 0 && !d->borrowed)

@@ -77,6 +77,56 @@ run_both preserve 'f*' -p --remove-destination
 	fail "plain: the existing file was not replaced"
 [ "$(cat "$T/u-noclobber/f0005")" = old ] || fail "-n: the existing file was replaced"
 
+# The same files as one operand's contents ("ucp -r s/. DEST"), into a
+# DEST holding the same entries and two more old files: after eight
+# names found missing, the worker lists DEST and looks up only the names
+# the listing has (dir_missed()); the names there must still be found.
+run_contents() { # run_contents NAME OPTION...
+	local name=$1 rc_cp rc_ucp
+	shift
+	for t in c u; do
+		prefill "$T/$t-$name"
+		printf 'old\n' >"$T/$t-$name/f1500"
+		printf 'old\n' >"$T/$t-$name/f2099"
+		touch -d @1000000000 "$T/$t-$name/f1500" "$T/$t-$name/f2099"
+	done
+	(cd "$T" && cp -r "$@" s/. "c-$name") >"$T/c.out" 2>"$T/c.err"
+	rc_cp=$?
+	(cd "$T" && "$UCP" -r "$@" s/. "u-$name") >"$T/u.out" 2>"$T/u.err"
+	rc_ucp=$?
+	[ $rc_cp = $rc_ucp ] || fail "$name: exit $rc_ucp, cp $rc_cp"
+	for f in out err; do
+		sed "s/^[^:]*: //; s/[cu]-$name/D/g" "$T/c.$f" | sort >"$T/c.$f.s"
+		sed "s/^[^:]*: //; s/[cu]-$name/D/g" "$T/u.$f" | sort >"$T/u.$f.s"
+		cmp -s "$T/c.$f.s" "$T/u.$f.s" ||
+			fail "$name: std$f differs from cp's: $(diff "$T/c.$f.s" "$T/u.$f.s" | head -5)"
+	done
+	same_tree --mode "$T/c-$name" "$T/u-$name" ||
+		fail "$name: tree differs from cp's"
+}
+run_contents contents
+run_contents contents-n -n
+run_contents contents-a -a
+[ "$(cat "$T/u-contents/f1500")" = "$(cat "$T/s/f1500")" ] ||
+	fail "contents: an existing file was not replaced"
+[ "$(cat "$T/u-contents-n/f2099")" = old ] ||
+	fail "contents -n: an existing file was replaced"
+# The synchronous engine makes its STATX a syscall: DEST's names are
+# looked up until the listing, and then only those it has (2,100 before).
+if [ "${UCP_ENGINE:-ring}" = sync ] && command -v strace >/dev/null; then
+	mkdir "$T/cs"
+	printf 'old\n' >"$T/cs/f1500"
+	(cd "$T" && ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=statx -o "$T/trace" "$UCP" -r s/. cs) ||
+		fail "contents, strace: exit status"
+	n=$(grep -cE 'statx\([0-9]+, "f[0-9]{4}", [A-Z_|]*AT_SYMLINK_NOFOLLOW' "$T/trace")
+	# (the jobs in flight when the listing comes have looked already:
+	# 64 per worker)
+	[ "$n" -le 300 ] || fail "contents: $n lookups of DEST's names, want <= 300"
+	[ "$(cat "$T/cs/f1500")" = "$(cat "$T/s/f1500")" ] ||
+		fail "contents, strace: the existing file was not replaced"
+fi
+
 # A killed run's temp in DEST is swept, though DEST was listed by the plan.
 mkdir "$T/sw"
 pid=$(sh -c 'echo $$')	# a process that has exited
