@@ -36,14 +36,15 @@ prefill() {
 	touch -h -d @1000000000 "$1"/* "$1/tgt/f0010"
 }
 
-run_both() { # run_both NAME GLOB OPTION...
-	local name=$1 glob=$2 rc_cp rc_ucp
-	shift 2
-	prefill "$T/c-$name"
-	prefill "$T/u-$name"
-	(cd "$T/s" && cp "$@" $glob "../c-$name") >"$T/c.out" 2>"$T/c.err"
+# both NAME DIR PRE GLOB OPTION...: cp and ucp run in DIR with OPTION...
+# and GLOB (expanded there) into PREc-NAME and PREu-NAME; their exit
+# status, sorted messages and trees must agree.
+both() {
+	local name=$1 dir=$2 pre=$3 glob=$4 rc_cp rc_ucp
+	shift 4
+	(cd "$dir" && cp "$@" $glob "${pre}c-$name") >"$T/c.out" 2>"$T/c.err"
 	rc_cp=$?
-	(cd "$T/s" && "$UCP" "$@" $glob "../u-$name") >"$T/u.out" 2>"$T/u.err"
+	(cd "$dir" && "$UCP" "$@" $glob "${pre}u-$name") >"$T/u.out" 2>"$T/u.err"
 	rc_ucp=$?
 	[ $rc_cp = $rc_ucp ] || fail "$name: exit $rc_ucp, cp $rc_cp"
 	for f in out err; do
@@ -54,6 +55,14 @@ run_both() { # run_both NAME GLOB OPTION...
 	done
 	same_tree --mode "$T/c-$name" "$T/u-$name" ||
 		fail "$name: tree differs from cp's"
+}
+
+run_both() { # run_both NAME GLOB OPTION...
+	local name=$1 glob=$2
+	shift 2
+	prefill "$T/c-$name"
+	prefill "$T/u-$name"
+	both "$name" "$T/s" ../ "$glob" "$@"
 	# times: as cp left them, where they are preserved or kept
 	python3 - "$T/c-$name" "$T/u-$name" "$*" <<'PY' || fail "$name: times differ from cp's"
 import os, sys
@@ -82,7 +91,7 @@ run_both preserve 'f*' -p --remove-destination
 # names found missing, the worker lists DEST and looks up only the names
 # the listing has (dir_missed()); the names there must still be found.
 run_contents() { # run_contents NAME OPTION...
-	local name=$1 rc_cp rc_ucp
+	local name=$1
 	shift
 	for t in c u; do
 		prefill "$T/$t-$name"
@@ -90,19 +99,7 @@ run_contents() { # run_contents NAME OPTION...
 		printf 'old\n' >"$T/$t-$name/f2099"
 		touch -d @1000000000 "$T/$t-$name/f1500" "$T/$t-$name/f2099"
 	done
-	(cd "$T" && cp -r "$@" s/. "c-$name") >"$T/c.out" 2>"$T/c.err"
-	rc_cp=$?
-	(cd "$T" && "$UCP" -r "$@" s/. "u-$name") >"$T/u.out" 2>"$T/u.err"
-	rc_ucp=$?
-	[ $rc_cp = $rc_ucp ] || fail "$name: exit $rc_ucp, cp $rc_cp"
-	for f in out err; do
-		sed "s/^[^:]*: //; s/[cu]-$name/D/g" "$T/c.$f" | sort >"$T/c.$f.s"
-		sed "s/^[^:]*: //; s/[cu]-$name/D/g" "$T/u.$f" | sort >"$T/u.$f.s"
-		cmp -s "$T/c.$f.s" "$T/u.$f.s" ||
-			fail "$name: std$f differs from cp's: $(diff "$T/c.$f.s" "$T/u.$f.s" | head -5)"
-	done
-	same_tree --mode "$T/c-$name" "$T/u-$name" ||
-		fail "$name: tree differs from cp's"
+	both "$name" "$T" "" s/. -r "$@"
 }
 run_contents contents
 run_contents contents-n -n
