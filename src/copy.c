@@ -3302,6 +3302,13 @@ static void file_rename(struct worker *w, struct job *j)
 static void file_on_publish(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_LINKAT);
+	if (r->res == -EEXIST && !j->dst_exists &&
+	    w->run->cfg.clobber == CLOBBER_NO) {
+		/* -n: what appeared since we looked stays, as under a
+		 * symlink being made (job_on_symlink()). */
+		job_close(w, j);
+		return;
+	}
 	if (r->res == -EEXIST && !j->dst_exists) {
 		/* Appeared since we looked: replace it atomically. */
 		j->dst_exists = true;
@@ -3333,6 +3340,11 @@ static void job_unlink_tmp(struct worker *w, struct job *j)
 static void job_on_rename(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_RENAMEAT);
+	if (r->res == -EEXIST && !j->dst_exists &&
+	    w->run->cfg.clobber == CLOBBER_NO) {
+		job_unlink_tmp(w, j);	/* -n: as file_on_publish() */
+		return;
+	}
 	if ((r->res == -EEXIST || r->res == -EINVAL) && !j->dst_exists) {
 		/* Appeared since we looked (or the filesystem has no
 		 * RENAME_NOREPLACE): replace it, as a LINKAT would. */

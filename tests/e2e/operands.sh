@@ -124,6 +124,23 @@ if [ "${UCP_ENGINE:-ring}" = sync ] && command -v strace >/dev/null; then
 		fail "contents, strace: the existing file was not replaced"
 fi
 
+# -n: a destination that appears while its file is copied (after the
+# plan found it missing) stays; the copy is dropped, as cp -n keeps it.
+mkdir -p "$T/late/s" "$T/late/d"
+mkfile "$T/late/s/big" $((2 << 20))
+echo small >"$T/late/s/small"
+(cd "$T/late/s" && UCP_TEST_IOSIZE=65536 UCP_TEST_SLOW_US=30000 \
+	"$UCP" -n big small ../d) &
+pid=$!
+sleep 0.4
+echo theirs >"$T/late/d/big.new" && mv "$T/late/d/big.new" "$T/late/d/big"
+wait $pid || fail "-n, late destination: exit status"
+printf 'theirs\n' | cmp -s - "$T/late/d/big" ||
+	fail "-n: a destination that appeared during the copy was replaced"
+[ "$(cat "$T/late/d/small")" = small ] || fail "-n, late destination: the other file"
+[ -z "$(ls -A "$T/late/d" | grep -v '^big$\|^small$')" ] ||
+	fail "-n, late destination: left $(ls -A "$T/late/d")"
+
 # A killed run's temp in DEST is swept, though DEST was listed by the plan.
 mkdir "$T/sw"
 pid=$(sh -c 'echo $$')	# a process that has exited
