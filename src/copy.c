@@ -135,7 +135,6 @@ struct dnode {
 	bool fresh;		/* made by this run: no entry can exist yet */
 	bool root;		/* a command-line operand: one entry */
 	bool borrowed;		/* root: sfd and dfd are the caller's */
-	bool known;		/* root: stx is the operand's */
 	bool dst_absent;	/* root: its destination was missing */
 	bool staged_entry;	/* root: that entry is built under a temp
 				   name (struct stage syncs the parent) */
@@ -148,8 +147,8 @@ struct dnode {
 	uint64_t ddev;		/* device of the destination directory */
 	uint64_t sdev;		/* device of the source directory (-x) */
 	mode_t final_mode;
-	struct statx stx;	/* the source directory, for meta (root,
-				   known: the operand) */
+	struct statx stx;	/* the source directory, for meta (root:
+				   the operand, if stx_mask is set) */
 	char *spath, *dpath;	/* display paths (root: of the entry itself) */
 	char *root_base;	/* root: what its entries' paths start with
 				   (the operand, less --strip-trailing-slashes) */
@@ -354,8 +353,8 @@ struct copy_run {
 	dev_t swept_dev;	/* the last root destination directory swept */
 	ino_t swept_ino;
 	int last_dfd;		/* the last borrowed destination descriptor */
-	uint64_t last_ddev;	/* and its device */
-	int last_swept_fd;	/* and the last one looked at for temps */
+	dev_t last_dev;		/* and what it is */
+	ino_t last_ino;
 	struct dnode **roots_end;	/* where copy_run_add() appends */
 	unsigned nroots;
 	bool has_dirs;		/* a directory operand: use every core */
@@ -5124,7 +5123,7 @@ static unsigned fill(struct worker *w)
 			j->dtype = ents[i].type;
 			j->deref = d->follow || run->cfg.deref_all;
 			j->asked = d->root && d->asked;
-			if (d->root && d->known) {
+			if (d->root && d->stx.stx_mask) {
 				j->stx = d->stx;
 				j->dtype = IFTODT(d->stx.stx_mode);
 			}
@@ -5467,7 +5466,7 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg)
 	    fstat(cfg->sync->dst_root, &run->dst_root) < 0)
 		run->dst_root.st_nlink = 0;
 	run->pid = getpid();
-	run->last_dfd = run->last_swept_fd = -1;
+	run->last_dfd = -1;
 	*out = run;
 	return 0;
 }
@@ -5509,6 +5508,8 @@ static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 	struct dnode *d = dnode_new(run);
 	bool borrowed = flags & COPY_ADD_BORROW;
 	bool sweep = !(flags & ROOT_BY_WORKER);
+	struct stat dst;
+	bool dst_ok;
 
 	if (!d) {
 		if (src_dirfd >= 0 && !borrowed)
@@ -5522,22 +5523,27 @@ static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 	d->follow = flags & COPY_ADD_FOLLOW;
 	d->asked = flags & ROOT_ASKED;
 	d->dst_absent = flags & COPY_ADD_NO_DEST;
-	if (known) {
-		d->known = true;
+	if (known)
 		stat_to_statx(known, &d->stx);
-	}
 	d->sfd = src_dirfd;
 	d->dfd = dst_dirfd;
-	/* "ucp *.jpg DIR": one destination descriptor, looked at once. */
+	/* The destination directory, looked at once: for its device and
+	 * for the sweep; "ucp *.jpg DIR" lends every operand the same
+	 * descriptor (borrowed ones are added before any worker runs). */
 	if (borrowed && dst_dirfd >= 0 && dst_dirfd == run->last_dfd) {
-		d->ddev = run->last_ddev;
+		dst.st_dev = run->last_dev;
+		dst.st_ino = run->last_ino;
+		dst_ok = true;
 	} else {
-		d->ddev = fd_dev(dst_dirfd);
+		dst_ok = dst_dirfd >= 0 && fstat(dst_dirfd, &dst) == 0;
 		if (borrowed)
-			run->last_dfd = dst_dirfd, run->last_ddev = d->ddev;
-		else
-			run->last_dfd = -1;
+			run->last_dfd = dst_ok ? dst_dirfd : -1;
+		if (borrowed && dst_ok) {
+			run->last_dev = dst.st_dev;
+			run->last_ino = dst.st_ino;
+		}
 	}
+	d->ddev = dst_ok ? dev_of(major(dst.st_dev), minor(dst.st_dev)) : 0;
 	d->spath = strdup(src_disp_s);
 	d->root_base = strdup(src_base);
 	d->dpath = strdup(dst_disp_s);
@@ -5549,19 +5555,13 @@ static int run_add_root(struct copy_run *run, int src_dirfd, const char *name,
 		return -ENOMEM;
 	}
 	/* The parent, where a staged tree would be (dst_name "." is the
-	 * destination itself: its own node sweeps it, when it is done). */
-	if (sweep && dst_dirfd >= 0 && strcmp(dst_name, ".") && !run_dry(run) &&
-	    !(borrowed && dst_dirfd == run->last_swept_fd)) {
-		struct stat st;
-
-		/* Operands usually share their destination directory. */
-		if (fstat(dst_dirfd, &st) == 0 && (st.st_dev != run->swept_dev ||
-						   st.st_ino != run->swept_ino)) {
-			run->swept_dev = st.st_dev;
-			run->swept_ino = st.st_ino;
-			sweep_temps(run, dst_dirfd);
-		}
-		run->last_swept_fd = borrowed ? dst_dirfd : -1;
+	 * destination itself: its own node sweeps it, when it is done);
+	 * operands usually share it, and it is swept once. */
+	if (sweep && dst_ok && strcmp(dst_name, ".") && !run_dry(run) &&
+	    (dst.st_dev != run->swept_dev || dst.st_ino != run->swept_ino)) {
+		run->swept_dev = dst.st_dev;
+		run->swept_ino = dst.st_ino;
+		sweep_temps(run, dst_dirfd);
 	}
 	/* Roots keep command-line order: appended (at the end that the
 	 * last one left: no worker runs yet).  One added by a worker goes

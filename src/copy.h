@@ -106,7 +106,6 @@ struct copy_config {
 
 struct copy_run;
 struct sync_state;
-struct stat;
 struct xfer_stats;
 struct stat;
 
