@@ -5616,6 +5616,36 @@ static void raise_nofile(void)
 	}
 }
 
+/*
+ * Grow the descriptor table to a run's peak while the process has one
+ * thread.  The kernel grows it on demand, doubling from 64 slots, and
+ * while threads share it (workers, io-wq) each growth waits for an RCU
+ * grace period (synchronize_rcu() in expand_fdtable()): 8-16 ms on this
+ * machine, seen as a worker in D state under perf sched.  A child of bash
+ * inherits 256 slots (bash holds fd 255) and grew once; a child of sh -c
+ * starts at 64 and paid two grace periods on 5,000 small files, a third
+ * of the run (doc/PERFORMANCE.md, "The descriptor table").  The slots
+ * cost 8 bytes each.
+ */
+static void grow_fd_table(unsigned long want)
+{
+	struct rlimit rl;
+	int fd, hi;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    want >= rl.rlim_cur)
+		want = rl.rlim_cur - 1;
+	if (want > INT_MAX || want < 64)
+		return;
+	fd = open("/", O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)want);
+	if (hi >= 0)
+		close(hi);
+	close(fd);
+}
+
 unsigned copy_max_roots(void)
 {
 	struct rlimit rl;
@@ -5664,6 +5694,8 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 		run->holds_max = (unsigned)(avail / 4);
 	}
 	run->cfg.jobs = jobs;
+	/* Two descriptors a file in flight, and room for directories. */
+	grow_fd_table((unsigned long)run->nworkers * jobs * 2 + 64);
 	/* Registered buffers are pinned and, without CAP_IPC_LOCK, count
 	 * against RLIMIT_MEMLOCK (per user, and released only after a ring
 	 * is torn down).  Register only when every pool fits in half the
