@@ -3298,14 +3298,52 @@ static void file_rename(struct worker *w, struct job *j)
 	req_submit(w, j, r);
 }
 
+static bool ask_overwrite(struct worker *w, const struct job *j,
+			  const struct statx *dt);
+
+/* -u: is a's modification time before b's? */
+static bool older(const struct statx *a, const struct statx *b)
+{
+	return a->stx_mtime.tv_sec < b->stx_mtime.tv_sec ||
+	       (a->stx_mtime.tv_sec == b->stx_mtime.tv_sec &&
+		a->stx_mtime.tv_nsec < b->stx_mtime.tv_nsec);
+}
+
+/*
+ * The destination was missing when we looked, and something has taken
+ * the name since (another process, while the copy ran).  cp looks just
+ * before it creates, so -n, --update and -i decide on what is there now
+ * as they would have then: -n keeps it, -u keeps it unless it is older
+ * than the source, -i asks.  Otherwise it is replaced atomically, with
+ * its backup under -b (entry_created()).  True when it stays: the caller
+ * drops the copy.
+ */
+static bool appeared_stays(struct worker *w, struct job *j)
+{
+	const struct copy_config *cfg = &w->run->cfg;
+	struct statx st;
+
+	if (cfg->clobber == CLOBBER_NO || cfg->update == UPDATE_NONE)
+		return true;
+	if (cfg->update == UPDATE_ALL && cfg->clobber != CLOBBER_ASK)
+		return false;
+	if (statx(j->dir->dfd, j->dname, AT_SYMLINK_NOFOLLOW,
+		  STATX_TYPE | STATX_MODE | STATX_MTIME, &st) < 0)
+		return false;	/* gone again: the name is free */
+	if (cfg->update == UPDATE_NONE_FAIL) {
+		job_fail(w, j, 0, true, "not replacing %s");
+		return true;
+	}
+	if (cfg->update == UPDATE_OLDER && !older(&st, &j->stx))
+		return true;
+	return cfg->clobber == CLOBBER_ASK && !ask_overwrite(w, j, &st);
+}
+
 static void file_on_publish(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_LINKAT);
-	if (r->res == -EEXIST && !j->dst_exists &&
-	    w->run->cfg.clobber == CLOBBER_NO) {
-		/* -n: what appeared since we looked stays, as under a
-		 * symlink being made (job_on_symlink()). */
-		job_close(w, j);
+	if (r->res == -EEXIST && !j->dst_exists && appeared_stays(w, j)) {
+		job_close(w, j);	/* the unnamed copy goes with its fd */
 		return;
 	}
 	if (r->res == -EEXIST && !j->dst_exists) {
@@ -3339,16 +3377,16 @@ static void job_unlink_tmp(struct worker *w, struct job *j)
 static void job_on_rename(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_RENAMEAT);
-	if (r->res == -EEXIST && !j->dst_exists &&
-	    w->run->cfg.clobber == CLOBBER_NO) {
-		job_unlink_tmp(w, j);	/* -n: as file_on_publish() */
+	if (r->res == -EEXIST && !j->dst_exists && appeared_stays(w, j)) {
+		job_unlink_tmp(w, j);	/* as file_on_publish() */
 		return;
 	}
 	if ((r->res == -EEXIST || r->res == -EINVAL) && !j->dst_exists) {
 		/* Appeared since we looked (or the filesystem has no
-		 * RENAME_NOREPLACE): replace it, as a LINKAT would. */
+		 * RENAME_NOREPLACE): replace it, as a LINKAT would,
+		 * backing it up first under -b. */
 		j->dst_exists = true;
-		file_rename(w, j);
+		entry_created(w, j);
 		return;
 	}
 	if (r->res < 0) {
@@ -4188,10 +4226,7 @@ static bool check_existing(struct worker *w, struct job *j)
 		job_fail(w, j, 0, true, "not replacing %s");
 		return false;
 	}
-	if (cfg->update == UPDATE_OLDER &&
-	    (dt->stx_mtime.tv_sec > j->stx.stx_mtime.tv_sec ||
-	     (dt->stx_mtime.tv_sec == j->stx.stx_mtime.tv_sec &&
-	      dt->stx_mtime.tv_nsec >= j->stx.stx_mtime.tv_nsec))) {
+	if (cfg->update == UPDATE_OLDER && !older(dt, &j->stx)) {
 		update_skip(w, j);	/* -u: the destination is not older */
 		return false;
 	}
@@ -4390,7 +4425,7 @@ static void job_on_symlink(struct worker *w, struct job *j, struct req *r)
 		symlink_create(w, j);	/* temp name taken: next one */
 		return;
 	}
-	if (r->res == -EEXIST && w->run->cfg.clobber != CLOBBER_NO) {
+	if (r->res == -EEXIST && !appeared_stays(w, j)) {
 		j->dst_exists = true;
 		symlink_create(w, j);
 		return;

@@ -124,22 +124,52 @@ if [ "${UCP_ENGINE:-ring}" = sync ] && command -v strace >/dev/null; then
 		fail "contents, strace: the existing file was not replaced"
 fi
 
-# -n: a destination that appears while its file is copied (after the
-# plan found it missing) stays; the copy is dropped, as cp -n keeps it.
-mkdir -p "$T/late/s" "$T/late/d"
+# A destination that appears while its file is copied (after the plan
+# found it missing) is decided on as cp decides on what it finds when it
+# looks: -n keeps it, -u keeps it unless it is older than the source, -i
+# asks, -b backs it up.  Where it stays, the copy is dropped.
+mkdir -p "$T/late/s"
 mkfile "$T/late/s/big" $((2 << 20))
 echo small >"$T/late/s/small"
-(cd "$T/late/s" && UCP_TEST_IOSIZE=65536 UCP_TEST_SLOW_US=30000 \
-	"$UCP" -n big small ../d) &
-pid=$!
-sleep 0.4
-echo theirs >"$T/late/d/big.new" && mv "$T/late/d/big.new" "$T/late/d/big"
-wait $pid || fail "-n, late destination: exit status"
-printf 'theirs\n' | cmp -s - "$T/late/d/big" ||
-	fail "-n: a destination that appeared during the copy was replaced"
-[ "$(cat "$T/late/d/small")" = small ] || fail "-n, late destination: the other file"
-[ -z "$(ls -A "$T/late/d" | grep -v '^big$\|^small$')" ] ||
-	fail "-n, late destination: left $(ls -A "$T/late/d")"
+# late NAME WANT AGE ANSWER OPTION...: copy big and small into late/NAME,
+# slowed (32 reads, 30 ms apart), with ANSWER on stdin; 0.4 s in, another
+# process makes NAME/big, with its mtime now or 2001 (AGE: new or old).
+# WANT: which data big holds afterwards, theirs or ours.
+late() {
+	local name=$1 want=$2 age=$3 answer=$4 d="$T/late/$1" pid extra
+	shift 4
+	mkdir "$d"
+	(cd "$T/late/s" && echo "$answer" | UCP_TEST_IOSIZE=65536 \
+		UCP_TEST_SLOW_US=30000 "$UCP" "$@" big small "$d" 2>"$d.err") &
+	pid=$!
+	sleep 0.4
+	echo theirs >"$d.new"
+	[ "$age" = new ] || touch -d @1000000000 "$d.new"
+	mv "$d.new" "$d/big"
+	wait $pid || fail "$name, late destination: exit status: $(cat "$d.err")"
+	if [ "$want" = theirs ]; then
+		printf 'theirs\n' | cmp -s - "$d/big" ||
+			fail "$name: a destination that appeared during the copy was replaced"
+	else
+		cmp -s "$T/late/s/big" "$d/big" ||
+			fail "$name: a destination that appeared during the copy was kept"
+	fi
+	[ "$(cat "$d/small")" = small ] || fail "$name, late destination: the other file"
+	extra=$(ls -A "$d" | grep -v '^big$\|^small$')
+	[ "$name" != b ] || extra=$(echo "$extra" | grep -v '^big~$')
+	[ -z "$extra" ] || fail "$name, late destination: left $extra"
+}
+late n theirs new '' -n
+[ ! -s "$T/late/n.err" ] || fail "-n, late destination: $(cat "$T/late/n.err")"
+late u-newer theirs new '' -u
+late u-older ours old '' -u
+late i-no theirs new n -i
+grep -q "overwrite '$T/late/i-no/big'? " "$T/late/i-no.err" ||
+	fail "-i, late destination: no question: $(cat "$T/late/i-no.err")"
+late i-yes ours new y -i
+late b ours new '' -b
+printf 'theirs\n' | cmp -s - "$T/late/b/big~" ||
+	fail "-b: a destination that appeared during the copy has no backup"
 
 # A killed run's temp in DEST is swept, though DEST was listed by the plan.
 mkdir "$T/sw"
