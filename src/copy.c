@@ -353,6 +353,7 @@ struct copy_run {
 	dev_t swept_dev;	/* the last root destination directory swept */
 	ino_t swept_ino;
 	int last_dfd;		/* the last borrowed destination descriptor */
+	atomic_bool borrowed_unsynced;	/* --fsync: the caller's to do */
 	dev_t last_dev;		/* and what it is */
 	ino_t last_ino;
 	struct dnode **roots_end;	/* where copy_run_add() appends */
@@ -679,7 +680,7 @@ static void req_submit(struct worker *w, struct job *j, struct req *r)
 /* directory nodes */
 
 /* fsync a directory, also through an O_PATH fd (which fsync refuses). */
-static int fsync_dir(int dfd)
+int copy_fsync_dir(int dfd)
 {
 	int fd, rc;
 
@@ -754,7 +755,7 @@ bool copy_stage_put(struct stage *s)
 		log_error(errno, "cannot move %s to %s",
 			  log_quote(s->tmp_disp), log_quote(s->disp));
 		ok = false;
-	} else if (s->fsync && fsync_dir(s->pdfd) < 0) {
+	} else if (s->fsync && copy_fsync_dir(s->pdfd) < 0) {
 		log_error(errno, "error syncing %s", log_quote(s->disp));
 		ok = false;
 	}
@@ -831,9 +832,13 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 			atomic_fetch_add(&run->errors, 1);
 		}
 	}
-	/* --fsync: its entries (and attributes) are final now. */
-	if (run->cfg.fsync && d->dfd >= 0 && !d->staged_entry &&
-	    fsync_dir(d->dfd) < 0) {
+	/* --fsync: its entries (and attributes) are final now.  A borrowed
+	 * directory is its operands' target: the caller syncs it once,
+	 * after the run (5,000 operands, one fsync). */
+	if (run->cfg.fsync && d->dfd >= 0 && !d->staged_entry && d->borrowed)
+		atomic_store(&run->borrowed_unsynced, true);
+	else if (run->cfg.fsync && d->dfd >= 0 && !d->staged_entry &&
+		 copy_fsync_dir(d->dfd) < 0) {
 		log_error(errno, "error syncing %s", log_quote(d->dpath));
 		atomic_fetch_add(&run->errors, 1);
 	}
@@ -5795,6 +5800,11 @@ void copy_run_swept(struct copy_run *run, dev_t dev, ino_t ino)
 {
 	run->swept_dev = dev;
 	run->swept_ino = ino;
+}
+
+bool copy_run_unsynced(const struct copy_run *run)
+{
+	return atomic_load(&run->borrowed_unsynced);
 }
 
 void copy_run_totals(const struct copy_run *run, uint64_t *bytes,

@@ -155,10 +155,14 @@ int copy_run_new(struct copy_run **out, const struct copy_config *cfg);
 				   starts as fast as cp) */
 #define COPY_ADD_BORROW	0x4	/* the caller keeps both fds open until
 				   copy_run_exec() returns, and closes
-				   them: operands share them */
+				   them (and syncs dst_dirfd first when
+				   copy_run_unsynced()): operands share
+				   them */
 #define COPY_ADD_NO_DEST 0x8	/* dst_name was missing just now: not
 				   looked at again (one that appears
-				   since is replaced, as in any race) */
+				   since is decided on, as in any race) */
+/* fsync(2) of a directory, also through an O_PATH descriptor. */
+int copy_fsync_dir(int dfd);
 int copy_run_add(struct copy_run *run, int src_dirfd, const char *name,
 		 const char *src_disp, const char *src_base, int dst_dirfd,
 		 const char *dst_name, const char *dst_disp, unsigned flags,
@@ -175,6 +179,9 @@ unsigned copy_run_exec(struct copy_run *run, int *signo);
 unsigned copy_max_roots(void);
 
 /* What the run did, for --json's summary: bytes written, entries done. */
+/* --fsync: after copy_run_exec(), is a borrowed target directory (see
+ * COPY_ADD_BORROW) left for the caller to sync? */
+bool copy_run_unsynced(const struct copy_run *run);
 void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
 		     unsigned long *entries);
 

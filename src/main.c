@@ -98,7 +98,10 @@ static int open_dir_path(const char *path)
 struct opdirs {
 	char *path[2];		/* the last source and target directory */
 	int fd[2];		/* and their descriptors (-errno: failed) */
-	int *open;		/* every descriptor opened for the run */
+	struct opdir {
+		int fd;		/* every descriptor opened for the run */
+		char *dst;	/* a target directory's path, else NULL */
+	} *open;
 	unsigned nopen, cap;
 };
 
@@ -119,7 +122,7 @@ static int opdirs_get(struct opdirs *od, int which, const char *path)
 		return od->fd[which];
 	if (od->nopen == od->cap) {
 		unsigned cap = od->cap ? 2 * od->cap : 16;
-		int *n = realloc(od->open, cap * sizeof(*n));
+		struct opdir *n = realloc(od->open, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
@@ -129,22 +132,36 @@ static int opdirs_get(struct opdirs *od, int which, const char *path)
 	fd = open_dir_path(path);
 	if (fd < 0)
 		return fd;
-	od->open[od->nopen++] = fd;
+	od->open[od->nopen].fd = fd;
+	od->open[od->nopen++].dst = which == OPD_DST ? strdup(path) : NULL;
 	free(od->path[which]);
 	od->path[which] = strdup(path);
 	od->fd[which] = od->path[which] ? fd : -1;
 	return fd;
 }
 
-/* After the run: close them all. */
-static void opdirs_close(struct opdirs *od)
+/* After the run: close them all, syncing the target directories first
+ * when fsync (--fsync: copy.c leaves them to us, once for all their
+ * operands).  Returns the number of failures. */
+static unsigned opdirs_close(struct opdirs *od, bool fsync)
 {
-	for (unsigned i = 0; i < od->nopen; i++)
-		close(od->open[i]);
+	unsigned failed = 0;
+
+	for (unsigned i = 0; i < od->nopen; i++) {
+		if (fsync && od->open[i].dst &&
+		    copy_fsync_dir(od->open[i].fd) < 0) {
+			log_error(errno, "error syncing %s",
+				  log_quote(od->open[i].dst));
+			failed++;
+		}
+		close(od->open[i].fd);
+		free(od->open[i].dst);
+	}
 	free(od->open);
 	free(od->path[OPD_SRC]);
 	free(od->path[OPD_DST]);
 	memset(od, 0, sizeof(*od));
+	return failed;
 }
 
 /*
@@ -1650,7 +1667,7 @@ static int run_copy(const struct opts *op)
 						 round, ran, &next, fd_max,
 						 &parents);
 			failed += copy_run_exec(run, &signo);
-			opdirs_close(&od);
+			failed += opdirs_close(&od, copy_run_unsynced(run));
 			ran = true;
 			copy_run_totals(run, &bytes, &entries);
 			totals.bytes += bytes;

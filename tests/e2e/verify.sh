@@ -94,6 +94,16 @@ if command -v strace >/dev/null; then
 	want=$(( $(find "$S" | wc -l) + 1 ))
 	got=$(grep -c 'fsync.*= 0$' "$T/strace")  # (also the "<... fsync resumed>" halves)
 	[ "$got" = "$want" ] || fail "--fsync: $got successful fsyncs, want $want"
+	# Files named one by one into a directory: each file, and the
+	# directory once, not once per operand.
+	mkdir "$T/ops" "$T/opsd"
+	for i in $(seq 40); do echo "$i" >"$T/ops/f$i"; done
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		UCP_RING_DISABLE=fsync strace -f -qq -e trace=fsync -o "$T/strace" "$UCP" --fsync "$T"/ops/f* "$T/opsd" ||
+		fail "ucp --fsync f* DIR: exit $?"
+	diff -r "$T/ops" "$T/opsd" || fail "ucp --fsync f* DIR: trees differ"
+	got=$(grep -c 'fsync.*= 0$' "$T/strace")
+	[ "$got" = 41 ] || fail "--fsync f* DIR: $got successful fsyncs, want 41"
 else
 	rm -rf "$T/dst"
 	"$UCP" -r --fsync "$S" "$T/dst" && same_tree "$S" "$T/dst" || fail "ucp -r --fsync"
