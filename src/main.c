@@ -1282,16 +1282,20 @@ static struct plan *plan_operands(const struct opts *o, char **srcs, int nsrc,
 			}
 		}
 		/* Then the destination: an operand that meets an earlier one
-		 * there waits for it, or is refused in its round. */
-		for (int k = 0; k < i && !p->skip && !p->later; k++) {
+		 * there waits for it, or is refused in its round.  One that
+		 * is decided later already still waits for every earlier
+		 * one it meets ("cp -r d d/ d e": the second and third
+		 * refusals in their order). */
+		for (int k = 0; k < i && !p->skip; k++) {
 			const struct plan *e = &pl[k];
 
 			if (e->skip ||
 			    (!plan_overlap(p, e) && !plan_through(p, e))) {
 				continue;
-			} else if (p->stat_ok && e->stat_ok && !p->dir &&
-				   !e->dir && !p->whole && !e->whole &&
-				   !strcmp(p->rel, e->rel) && !decide_later) {
+			} else if (!p->later && p->stat_ok && e->stat_ok &&
+				   !p->dir && !e->dir && !p->whole &&
+				   !e->whole && !strcmp(p->rel, e->rel) &&
+				   !decide_later) {
 				char *d = plan_disp(o, target, srcs[i], p);
 
 				p->later = S_ISLNK(e->st.st_mode) &&
