@@ -169,8 +169,9 @@ static unsigned opdirs_close(struct opdirs *od, bool fsync)
  * are stripped before, where they are) to dst_dir/dst_name (displayed as
  * dst_disp); dst_dirfd is od's (-errno: it could not be opened).  known:
  * the operand's stat from the plan, when nothing ran since (absent: and
- * its destination was missing then).  Returns false when the operand
- * failed before any job.
+ * its destination was missing then); else it is stat'ed here.  Either
+ * stat goes with the root: the job does not look again.  Returns false
+ * when the operand failed before any job.
  */
 static bool add_operand(struct copy_run *run, const struct opts *o,
 			struct opdirs *od, const char *src,
@@ -260,7 +261,7 @@ static bool add_operand(struct copy_run *run, const struct opts *o,
 			   COPY_ADD_BORROW | (follow ? COPY_ADD_FOLLOW : 0) |
 				   (S_ISDIR(st.st_mode) ? COPY_ADD_DIR : 0) |
 				   (known && absent ? COPY_ADD_NO_DEST : 0),
-			   known);
+			   &st);
 	if (ret < 0) {
 		log_error(-ret, "cannot copy %s", log_quote(src));
 		goto fail;
