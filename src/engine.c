@@ -35,6 +35,8 @@ const char *engine_op_name(enum req_op op)
 /*
  * UCP_ENGINE=ring|sync|threads selects the engine (tests run the suite
  * under each; threads, with UCP_THREADS of them, is there to be measured).
+ * Unset, a run of a few files takes the synchronous engine and any other
+ * the ring (copy_run_exec()).
  * UCP_RING_DISABLE=a,b,... turns off ring features one by one, so tests can
  * prove each has a working fallback: "regbuf" (registered buffers), "link"
  * (linked SQEs), "defer" (SINGLE_ISSUER/DEFER_TASKRUN), "fixed" (fixed
@@ -51,6 +53,8 @@ void engine_policy_init(void)
 
 	if (e && !strcmp(e, "sync"))
 		engine_policy.force_sync = true;
+	if (e && !strcmp(e, "ring"))
+		engine_policy.force_ring = true;
 	if (e && !strcmp(e, "threads")) {
 		const char *n = getenv("UCP_THREADS");
 
@@ -127,7 +131,8 @@ int engine_create(struct engine **out, const struct engine_config *cfg,
 	*fell_back = 0;
 	if (engine_policy.threads)
 		return engine_threads_create(out, cfg, engine_policy.threads);
-	if (!engine_policy.force_sync) {
+	if (!engine_policy.force_sync &&
+	    !(cfg->prefer_sync && !engine_policy.force_ring)) {
 		ret = engine_ring_create(out, cfg);
 		if (!ret)
 			return 0;

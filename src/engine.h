@@ -117,6 +117,8 @@ struct engine_config {
 	unsigned fixed_pairs;	/* fixed-file slot pairs to reserve */
 	unsigned iowq_workers;	/* ring: io-wq's bounded workers (0: the
 				   kernel's default) */
+	bool prefer_sync;	/* a few files: the synchronous engine, which
+				   starts faster, unless UCP_ENGINE=ring */
 };
 
 struct engine {
@@ -133,6 +135,7 @@ struct engine {
  * UCP_RING_DISABLE; see engine.c). */
 struct engine_policy {
 	bool force_sync;	/* UCP_ENGINE=sync */
+	bool force_ring;	/* UCP_ENGINE=ring: even for a few files */
 	unsigned threads;	/* UCP_ENGINE=threads: this many (UCP_THREADS) */
 	bool no_regbuf;		/* don't register buffers */
 	bool no_link;		/* the copy logic must not link reqs: it
@@ -153,9 +156,10 @@ extern struct engine_policy engine_policy;
 void engine_policy_init(void);
 
 /*
- * Create the engine a worker uses: the ring unless the policy says sync or
- * the kernel refuses a ring (EPERM, ENOSYS, ENOMEM, EINVAL), in which case
- * the sync engine is returned and *fell_back is set with the reason.
+ * Create the engine a worker uses: the ring unless the policy or
+ * cfg->prefer_sync says sync or the kernel refuses a ring (EPERM, ENOSYS,
+ * ENOMEM, EINVAL), in which case the sync engine is returned and
+ * *fell_back is set with the reason.
  */
 int engine_create(struct engine **out, const struct engine_config *cfg,
 		  int *fell_back);

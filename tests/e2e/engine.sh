@@ -1,0 +1,56 @@
+# engine: which engine a run takes when UCP_ENGINE does not say.  A few
+# files named on the command line (at most 16, at most 32 MiB) take the
+# synchronous engine, which starts in a third of the time; a directory,
+# more files or more bytes take the ring.  Seen under strace as whether
+# io_uring_setup is called; each copy is compared with its source.
+# engines: ring
+. "$(dirname "$0")/../lib/common.sh"
+command -v strace >/dev/null || skip "strace is not installed"
+unset UCP_ENGINE
+
+mkdir -p "$T/s/d"
+for i in $(seq 17); do printf '%s\n' "$i" >"$T/s/f$i"; done
+echo x >"$T/s/d/x"
+truncate -s $((32 << 20)) "$T/s/sparse32"
+truncate -s $(((32 << 20) + 1)) "$T/s/sparse32p"
+cd "$T/s" || exit 1
+
+# takes WANT NAME ARGS...: copy ARGS into a fresh $T/NAME under strace;
+# WANT is ring or sync.
+takes() {
+	local want=$1 name=$2 got
+	shift 2
+	mkdir "$T/$name"
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=io_uring_setup -o "$T/$name.trace" \
+		"$UCP" "$@" "$T/$name" || fail "$name: exit status"
+	got=sync
+	grep -q '^[0-9]* *io_uring_setup(.*= [0-9]' "$T/$name.trace" && got=ring
+	[ "$got" = "$want" ] || fail "$name: the $got engine, want the $want engine"
+	for f in "$@"; do
+		case $f in -*) continue ;; esac
+		[ -d "$f" ] || cmp -s "$f" "$T/$name/$f" ||
+			fail "$name: $f differs"
+	done
+}
+
+# UCP_ENGINE=ring keeps the ring for a single file, where the kernel
+# allows one at all.
+mkdir "$T/probe"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 UCP_ENGINE=ring \
+	strace -f -qq -e trace=io_uring_setup -o "$T/probe.trace" \
+	"$UCP" f1 "$T/probe" 2>"$T/probe.err" || fail "UCP_ENGINE=ring: exit status"
+grep -q 'io_uring unavailable' "$T/probe.err" &&
+	skip "io_uring is refused here: every run takes the synchronous engine"
+cmp -s f1 "$T/probe/f1" || fail "UCP_ENGINE=ring: the copy"
+grep -q 'io_uring_setup(.*= [0-9]' "$T/probe.trace" ||
+	fail "UCP_ENGINE=ring: no ring for one file"
+
+takes sync one f1
+takes sync sixteen f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13 f14 f15 f16
+takes ring seventeen f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13 f14 f15 f16 f17
+takes sync mib32 sparse32
+takes ring mib32p sparse32p
+takes ring dir -r d
+same_tree d "$T/dir/d" || fail "dir: trees differ"
+done_test
