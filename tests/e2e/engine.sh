@@ -1,8 +1,10 @@
-# engine: which engine a run takes when UCP_ENGINE does not say.  A few
-# files named on the command line (at most 16, at most 32 MiB) take the
-# synchronous engine, which starts in a third of the time; a directory,
-# more files or more bytes take the ring.  Seen under strace as whether
-# io_uring_setup is called; each copy is compared with its source.
+# engine: which engine a run takes when UCP_ENGINE does not say, and when
+# the ring registers its buffers.  A few files named on the command line
+# (at most 16, at most 32 MiB) take the synchronous engine, which starts
+# in a third of the time; a directory, more files or more bytes take the
+# ring.  Seen under strace as whether io_uring_setup is called; each copy
+# is compared with its source.  UCP_DEBUG counts the workers that
+# registered their buffers.
 # engines: ring
 . "$(dirname "$0")/../lib/common.sh"
 command -v strace >/dev/null || skip "strace is not installed"
@@ -53,4 +55,15 @@ takes sync mib32 sparse32
 takes ring mib32p sparse32p
 takes ring dir -r d
 same_tree d "$T/dir/d" || fail "dir: trees differ"
+
+# The ring's buffers are registered once a worker has taken as many as
+# its pool holds: not for a small tree, but for a file of 128 chunks.
+UCP_DEBUG=1 "$UCP" -r d "$T/smalltree" 2>"$T/small.err" || fail "small tree: exit status"
+grep -q 'regbuf=0 ' "$T/small.err" ||
+	fail "small tree: buffers registered: $(cat "$T/small.err")"
+mkfile big $((16 << 20))
+UCP_DEBUG=1 UCP_ENGINE=ring "$UCP" big "$T/big" 2>"$T/big.err" || fail "big: exit status"
+cmp -s big "$T/big" || fail "big: the copy differs"
+grep -q 'regbuf=1 ' "$T/big.err" ||
+	fail "big: buffers not registered: $(cat "$T/big.err")"
 done_test
