@@ -64,6 +64,13 @@ grep -q 'regbuf=0 ' "$T/small.err" ||
 mkfile big $((16 << 20))
 UCP_DEBUG=1 UCP_ENGINE=ring "$UCP" big "$T/big" 2>"$T/big.err" || fail "big: exit status"
 cmp -s big "$T/big" || fail "big: the copy differs"
-grep -q 'regbuf=1 ' "$T/big.err" ||
-	fail "big: buffers not registered: $(cat "$T/big.err")"
+# (2 MiB of buffers; a smaller RLIMIT_MEMLOCK, where it counts, refuses
+# them and the copy goes on with plain ones)
+lim=$(ulimit -l)
+if [ "$lim" = unlimited ] || [ "$lim" -ge 4096 ]; then
+	grep -q 'regbuf=1 ' "$T/big.err" ||
+		fail "big: buffers not registered: $(cat "$T/big.err")"
+else
+	echo "note: RLIMIT_MEMLOCK of $lim KiB: registration not checked"
+fi
 done_test
