@@ -842,12 +842,13 @@ static void dnode_free(struct copy_run *run, struct dnode *d)
 	/* --fsync: its entries (and attributes) are final now.  A borrowed
 	 * directory is its operands' target: the caller syncs it once,
 	 * after the run (5,000 operands, one fsync). */
-	if (run->cfg.fsync && d->dfd >= 0 && !d->staged_entry && d->borrowed)
-		atomic_store(&run->borrowed_unsynced, true);
-	else if (run->cfg.fsync && d->dfd >= 0 && !d->staged_entry &&
-		 copy_fsync_dir(d->dfd) < 0) {
-		log_error(errno, "error syncing %s", log_quote(d->dpath));
-		atomic_fetch_add(&run->errors, 1);
+	if (run->cfg.fsync && d->dfd >= 0 && !d->staged_entry) {
+		if (d->borrowed) {
+			atomic_store(&run->borrowed_unsynced, true);
+		} else if (copy_fsync_dir(d->dfd) < 0) {
+			log_error(errno, "error syncing %s", log_quote(d->dpath));
+			atomic_fetch_add(&run->errors, 1);
+		}
 	}
 	if (d->hold) {
 		pthread_mutex_lock(&run->hl_lock);
@@ -5751,12 +5752,13 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 	 * 49.4 (74.1) / 62.9 (69.5) / 73.3 (79.5), and 100 small files
 	 * 24.3 / 14.6 / 20.6: there the ring's reads in flight win. */
 	run->few_files = !run->has_dirs && !run->sizes_unknown &&
-			 run->nroots <= FEW_FILES && run->root_bytes <= FEW_BYTES;
+			 run->nroots <= FEW_FILES &&
+			 run->root_bytes <= FEW_BYTES &&
+			 !engine_policy.force_ring && !engine_policy.threads;
 	/* ... one file after another, as cp: that engine makes one call at
 	 * a time whatever is in flight, and a FIFO nobody reads, which
 	 * blocks its open, then holds up no file named before it. */
-	if (run->few_files && !engine_policy.force_ring &&
-	    !engine_policy.threads)
+	if (run->few_files)
 		jobs = 1;
 	raise_nofile();
 	/* Keep the descriptors of files in flight within the limit, with

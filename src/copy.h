@@ -178,10 +178,10 @@ unsigned copy_run_exec(struct copy_run *run, int *signo);
  * the next run. */
 unsigned copy_max_roots(void);
 
-/* What the run did, for --json's summary: bytes written, entries done. */
 /* --fsync: after copy_run_exec(), is a borrowed target directory (see
  * COPY_ADD_BORROW) left for the caller to sync? */
 bool copy_run_unsynced(const struct copy_run *run);
+/* What the run did, for --json's summary: bytes written, entries done. */
 void copy_run_totals(const struct copy_run *run, uint64_t *bytes,
 		     unsigned long *entries);
 

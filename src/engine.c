@@ -131,8 +131,7 @@ int engine_create(struct engine **out, const struct engine_config *cfg,
 	*fell_back = 0;
 	if (engine_policy.threads)
 		return engine_threads_create(out, cfg, engine_policy.threads);
-	if (!engine_policy.force_sync &&
-	    !(cfg->prefer_sync && !engine_policy.force_ring)) {
+	if (!engine_policy.force_sync && !cfg->prefer_sync) {
 		ret = engine_ring_create(out, cfg);
 		if (!ret)
 			return 0;

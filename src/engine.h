@@ -118,7 +118,8 @@ struct engine_config {
 	unsigned iowq_workers;	/* ring: io-wq's bounded workers (0: the
 				   kernel's default) */
 	bool prefer_sync;	/* a few files: the synchronous engine, which
-				   starts faster, unless UCP_ENGINE=ring */
+				   starts faster (never under UCP_ENGINE=ring:
+				   copy_run_exec() decides) */
 };
 
 struct engine {
