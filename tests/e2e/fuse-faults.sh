@@ -149,6 +149,17 @@ for f in "write:victim:eio|error writing|Input/output error" \
 	no_temps "$T/back/${d#$MNT/}" "$rule"
 done
 
+# Files named one by one into a directory: its single fsync after the
+# run (main.c) fails, is reported with its name, and fails the exit.
+mkdir -p "$T/back/fsd"
+mount_faults "fsyncdir:fsd:eio"
+run_ucp "fsyncdir EIO" --fsync "$T/src/a" "$T/src/victim" "$MNT/fsd"
+[ $rc = 1 ] || fail "fsyncdir EIO: exit $rc, want 1"
+[ "$(cat "$T/err")" = "ucp: error syncing '$MNT/fsd': Input/output error" ] ||
+	fail "fsyncdir EIO: stderr: $(cat "$T/err")"
+cmp -s "$T/src/a" "$T/back/fsd/a" && cmp -s "$T/src/victim" "$T/back/fsd/victim" ||
+	fail "fsyncdir EIO: the files were not copied"
+
 # A failed replacement keeps the old content at the name.
 mkdir -p "$T/back/keep" && printf 'old\n' >"$T/back/keep/victim"
 mount_faults "write:victim:eio"

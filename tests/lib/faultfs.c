@@ -9,7 +9,7 @@
  *
  *	OP:MATCH:ACTION[:ARG]
  *
- * OP is read, write, open, fsync, flush (the close of a file written),
+ * OP is read, write, open, fsync, fsyncdir, flush (the close of a file written),
  * create or getattr (a stat by name); MATCH is a substring of the path ("*" matches every path);
  * ACTION is
  *	eio, enospc, enoent   fail with that error
@@ -331,6 +331,24 @@ static int ff_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	return ret_errno(datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh));
 }
 
+static int ff_fsyncdir(const char *path, int datasync,
+		       struct fuse_file_info *fi)
+{
+	int rc = fault("fsyncdir", path);
+	int fd;
+
+	(void)datasync;
+	(void)fi;
+	if (rc)
+		return rc;
+	fd = openat(base_fd, rel(path), O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -errno;
+	rc = ret_errno(fsync(fd));
+	close(fd);
+	return rc;
+}
+
 static int ff_readdir(const char *path, void *buf, fuse_fill_dir_t fill,
 		      off_t off, struct fuse_file_info *fi,
 		      enum fuse_readdir_flags flags)
@@ -396,6 +414,7 @@ static const struct fuse_operations ops = {
 	.flush = ff_flush,
 	.release = ff_release,
 	.fsync = ff_fsync,
+	.fsyncdir = ff_fsyncdir,
 	.readdir = ff_readdir,
 	.access = ff_access,
 };
