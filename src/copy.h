@@ -96,6 +96,7 @@ struct copy_config {
 	unsigned progress_ms;	/* between two updates */
 	unsigned json_ms;	/* between two --json "progress" records */
 	const char *test_corrupt;	/* UCP_TEST_CORRUPT: names to damage */
+	unsigned lazy_ms;	/* start the other workers after this long */
 	unsigned test_slow_us;	/* UCP_TEST_SLOW_US: pause per chunk written */
 	bool stage;		/* build new trees under a temp name
 				   (UCP_STAGE=0: not; see struct stage) */

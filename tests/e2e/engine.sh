@@ -4,7 +4,7 @@
 # in a third of the time; a directory, more files or more bytes take the
 # ring.  Seen under strace as whether io_uring_setup is called; each copy
 # is compared with its source.  UCP_DEBUG counts the workers that
-# registered their buffers.
+# registered their buffers, and the workers started.
 # engines: ring
 . "$(dirname "$0")/../lib/common.sh"
 command -v strace >/dev/null || skip "strace is not installed"
@@ -61,6 +61,34 @@ same_tree d "$T/dir/d" || fail "dir: trees differ"
 UCP_DEBUG=1 "$UCP" -r d "$T/smalltree" 2>"$T/small.err" || fail "small tree: exit status"
 grep -q 'regbuf=0 ' "$T/small.err" ||
 	fail "small tree: buffers registered: $(cat "$T/small.err")"
+# A flat directory starts with one worker and starts the others when it
+# holds more than one worker's entries in flight (64), or after a time
+# (made long here, UCP_TEST_LAZY_MS, so that only the counts decide); a
+# directory with subdirectories starts them all at once.
+mkdir -p flat3 flat100 tree/sub
+for i in 1 2 3; do echo "$i" >"flat3/f$i"; echo "$i" >"tree/sub/f$i"; done
+for i in $(seq 100); do echo "$i" >"flat100/f$i"; done
+started() { # started WANT DIR: workers started for ucp -r DIR
+	rm -rf "$T/lazy"
+	UCP_DEBUG=1 UCP_WORKERS=2 UCP_TEST_LAZY_MS=600000 \
+		"$UCP" -r "$2" "$T/lazy" 2>"$T/lazy.err" || fail "$2: exit status"
+	same_tree "$2" "$T/lazy" || fail "$2: trees differ"
+	grep -q "started=$1 " "$T/lazy.err" ||
+		fail "$2: want $1 workers started: $(cat "$T/lazy.err")"
+}
+started 1 flat3
+started 2 flat100
+started 2 tree
+# ... and the timer starts them for a flat directory still being copied.
+mkfile flat3/big $((4 << 20))
+rm -rf "$T/lazy"
+UCP_DEBUG=1 UCP_WORKERS=2 UCP_TEST_LAZY_MS=1 UCP_TEST_SLOW_US=10000 \
+	"$UCP" -r flat3 "$T/lazy" 2>"$T/lazy.err" || fail "flat3, timer: exit status"
+same_tree flat3 "$T/lazy" || fail "flat3, timer: trees differ"
+grep -q "started=2 " "$T/lazy.err" ||
+	fail "flat3, timer: want 2 workers started: $(cat "$T/lazy.err")"
+rm flat3/big
+
 mkfile big $((16 << 20))
 UCP_DEBUG=1 UCP_ENGINE=ring "$UCP" big "$T/big" 2>"$T/big.err" || fail "big: exit status"
 cmp -s big "$T/big" || fail "big: the copy differs"
