@@ -377,8 +377,8 @@ struct copy_run {
 	atomic_ullong bytes_done, bytes_total;
 	atomic_ulong ents_done, ents_total;
 	atomic_uint workers_left;
-	/* A tree starts with one worker; the others start once it has
-	 * taken LAZY_ENTRIES entries, or after lazy_ms (see lazy_start). */
+	/* A flat directory starts with one worker; the others start once
+	 * it has taken LAZY_ENTRIES entries, or after lazy_ms (lazy_start). */
 	bool lazy;
 	bool trees;	/* a directory operand has subdirectories */
 	atomic_uint taken;
@@ -5726,17 +5726,6 @@ static void raise_nofile(void)
 	}
 }
 
-/*
- * Grow the descriptor table to a run's peak while the process has one
- * thread.  The kernel grows it on demand, doubling from 64 slots, and
- * while threads share it (workers, io-wq) each growth waits for an RCU
- * grace period (synchronize_rcu() in expand_fdtable()): 8-16 ms on this
- * machine, seen as a worker in D state under perf sched.  A child of bash
- * inherits 256 slots (bash holds fd 255) and grew once; a child of sh -c
- * starts at 64 and paid two grace periods on 5,000 small files, a third
- * of the run (doc/PERFORMANCE.md, "The descriptor table").  The slots
- * cost 8 bytes each.
- */
 /* Start workers from..to-1; returns the number of workers running from
  * 0 (they start in order, and stop at the first that cannot). */
 static unsigned start_workers(struct copy_run *run, unsigned from,
@@ -5798,6 +5787,17 @@ static unsigned lazy_start(struct copy_run *run, unsigned started)
 	return start_workers(run, started, run->nworkers);
 }
 
+/*
+ * Grow the descriptor table to a run's peak while the process has one
+ * thread.  The kernel grows it on demand, doubling from 64 slots, and
+ * while threads share it (workers, io-wq) each growth waits for an RCU
+ * grace period (synchronize_rcu() in expand_fdtable()): 8-16 ms on this
+ * machine, seen as a worker in D state under perf sched.  A child of bash
+ * inherits 256 slots (bash holds fd 255) and grew once; a child of sh -c
+ * starts at 64 and paid two grace periods on 5,000 small files, a third
+ * of the run (doc/PERFORMANCE.md, "The descriptor table").  The slots
+ * cost 8 bytes each.
+ */
 static void grow_fd_table(unsigned long want)
 {
 	struct rlimit rl;
