@@ -122,6 +122,35 @@ if [ "${UCP_ENGINE:-ring}" = sync ] && command -v strace >/dev/null; then
 	[ "$n" -le 300 ] || fail "contents: $n lookups of DEST's names, want <= 300"
 	[ "$(cat "$T/cs/f1500")" = "$(cat "$T/s/f1500")" ] ||
 		fail "contents, strace: the existing file was not replaced"
+	# A DEST of more than 8,192 names is not listed (the cap of
+	# copy_list_names()): every name is looked up, and -n still keeps
+	# the files there, wherever a listing would have cut them off.
+	mkdir "$T/cb"
+	python3 - "$T/cb" <<'PY'
+import os, sys
+for i in range(8200):
+    open(os.path.join(sys.argv[1], "g%04d" % i), "wb").close()
+for i in range(0, 2100, 97):
+    with open(os.path.join(sys.argv[1], "f%04d" % i), "w") as f:
+        f.write("old\n")
+PY
+	(cd "$T" && ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=statx -o "$T/trace.cb" "$UCP" -rn s/. cb) ||
+		fail "contents, 8,200 names: exit status"
+	n=$(grep -cE 'statx\([0-9]+, "f[0-9]{4}", [A-Z_|]*AT_SYMLINK_NOFOLLOW' "$T/trace.cb")
+	[ "$n" -ge 2100 ] ||
+		fail "contents, 8,200 names: $n lookups of DEST's names, want all 2,100"
+	for i in $(seq 0 97 2099); do
+		f=$(printf 'f%04d' "$i")
+		[ "$(cat "$T/cb/$f")" = old ] ||
+			fail "contents, 8,200 names: -n replaced $f"
+	done
+	for i in 1 500 2099; do
+		f=$(printf 'f%04d' "$i")
+		cmp -s "$T/s/$f" "$T/cb/$f" || fail "contents, 8,200 names: $f"
+	done
+	[ "$(find "$T/cb" -type f | wc -l)" -eq $((8200 + 2100 + 1)) ] ||
+		fail "contents, 8,200 names: file count (and sub/x)"
 fi
 
 # A destination that appears while its file is copied (after the plan
