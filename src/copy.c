@@ -5176,6 +5176,21 @@ static bool took_dir(struct job *const *taken, unsigned n)
 	return false;
 }
 
+/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait(). */
+static struct timespec deadline_ms(unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 /* Admit new entries while jobs are free.  Returns how many. */
 static unsigned fill(struct worker *w)
 {
@@ -5362,14 +5377,8 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (!run->stack) {
-			struct timespec ts;
+			struct timespec ts = deadline_ms(2);
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 2000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
 			pthread_cond_timedwait(&run->cond, &run->lock, &ts);
 		}
 		pthread_mutex_unlock(&run->lock);
@@ -5475,14 +5484,8 @@ static void progress_loop(struct copy_run *run)
 
 	pthread_mutex_lock(&run->prog_lock);
 	while (atomic_load(&run->workers_left)) {
-		struct timespec ts;
+		struct timespec ts = deadline_ms(100);
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
 		pthread_cond_timedwait(&run->prog_cond, &run->prog_lock, &ts);
 		if (!atomic_load(&run->workers_left))
 			break;
@@ -5766,15 +5769,8 @@ static unsigned start_workers(struct copy_run *run, unsigned from,
  * after the work is done finds nothing and ends. */
 static unsigned lazy_start(struct copy_run *run, unsigned started)
 {
-	struct timespec ts;
+	struct timespec ts = deadline_ms(run->cfg.lazy_ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += run->cfg.lazy_ms / 1000;
-	ts.tv_nsec += (long)(run->cfg.lazy_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&run->prog_lock);
 	while (atomic_load(&run->workers_left) &&
 	       !atomic_load(&run->want_workers) &&
