@@ -4,6 +4,7 @@
 # make DEVELOPER=1     strict warnings, as errors (never in the default build)
 # make SANITIZE=1      ASan + UBSan build (also: make check SANITIZE=1)
 # make check           every test; ends with "N passed, N failed, N skipped"
+#                      (JOBS=N tests at once, default one per CPU; TESTS=names)
 # make deps            install build and test dependencies (Debian/Ubuntu)
 # make install         PREFIX, DESTDIR, BINDIR, MANDIR and the completion
 #                      directories (BASHCOMPDIR, ZSHCOMPDIR, FISHCOMPDIR)
@@ -125,7 +126,7 @@ endif
 endif
 
 check: ucp $(UNIT_TESTS) $(TEST_TOOLS)
-	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) tests/run.sh $(TESTS)
+	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) UCP_TEST_JOBS=$(JOBS) tests/run.sh $(TESTS)
 
 # libFuzzer targets (clang) for the option parser and the filter rules,
 # each run for FUZZ_SECONDS from the seed corpus in tests/fuzz/corpus

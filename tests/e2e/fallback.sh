@@ -1,3 +1,4 @@
+# serial: sets kernel.io_uring_disabled for the whole machine.
 # fallback: where the kernel refuses io_uring (here kernel.io_uring_disabled,
 # as a container's seccomp profile would), ucp says so once and copies
 # exactly with the synchronous engine.
