@@ -336,6 +336,9 @@ struct worker {
 	 * --reflink=auto the same pair is not tried again, so a filesystem
 	 * without clones costs one failed ioctl per run, not per file. */
 	uint64_t noclone_src, noclone_dst;
+	/* The last anonymous device asked about in size_unreliable(). */
+	uint64_t pseudo_dev;
+	bool pseudo_known, pseudo;
 };
 
 struct copy_run {
@@ -2386,6 +2389,42 @@ static void file_on_open(struct worker *w, struct job *j, struct req *r)
 	req_submit(w, j, r);
 }
 
+/*
+ * A file of the kernel's pseudo filesystems (/proc, /sys, debugfs, ...)
+ * has no size to trust: /proc says 0 bytes, /sys 4096, and the contents
+ * are made as they are read.  cp reads such a file to its end; so does
+ * ucp (j->stream), where the chunked copy, which reads what statx
+ * promised, would report it as changed.  Such files have no blocks and an
+ * anonymous device: only those are asked about, with fstatfs, once per
+ * device and worker.
+ */
+static bool size_unreliable(struct worker *w, const struct job *j)
+{
+	uint64_t dev = dev_of(j->stx.stx_dev_major, j->stx.stx_dev_minor);
+	struct statfs sf;
+
+	if (j->stx.stx_blocks || j->stx.stx_dev_major)
+		return false;
+	if (w->pseudo_known && w->pseudo_dev == dev)
+		return w->pseudo;
+	if (fstatfs(j->sfd, &sf) < 0)
+		return false;
+	switch (sf.f_type) {
+	case PROC_SUPER_MAGIC: case SYSFS_MAGIC: case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC: case SECURITYFS_MAGIC: case CGROUP_SUPER_MAGIC:
+	case CGROUP2_SUPER_MAGIC: case PSTOREFS_MAGIC: case BPF_FS_MAGIC:
+	case SELINUX_MAGIC: case SMACK_MAGIC:
+	case 0x62656570:	/* configfs */
+		w->pseudo = true;
+		break;
+	default:
+		w->pseudo = false;
+	}
+	w->pseudo_dev = dev;
+	w->pseudo_known = true;
+	return w->pseudo;
+}
+
 static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 {
 	assert(r->op == OP_STATX);
@@ -2403,6 +2442,7 @@ static void file_on_fstat(struct worker *w, struct job *j, struct req *r)
 		stat_source(w, j);
 		return;
 	}
+	j->stream = size_unreliable(w, j);
 	if (!check_existing(w, j)) {
 		if (j->state == J_FSTAT)	/* not parked or linking */
 			job_close(w, j);
