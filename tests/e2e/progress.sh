@@ -62,6 +62,14 @@ fi
 rm -f "$T/d"
 "$UCP" "$S/f1" "$T/d" 2>"$T/err" &
 pid=$!
+# Not before its handler is set (SigCgt, bit 10 - 1): a signal sent
+# sooner ends it, as it would end any program (ASan's start on a busy
+# machine took longer than the first 0.1 s).
+for i in $(seq 1 100); do
+	m=$(sed -n 's/^SigCgt:\t*//p' /proc/$pid/status 2>/dev/null)
+	[ -n "$m" ] && (( 0x$m & 0x200 )) && break
+	sleep 0.02
+done
 for i in $(seq 1 50); do
 	sleep 0.1
 	kill -USR1 $pid 2>/dev/null || break

@@ -504,9 +504,13 @@ diff <(links "$T/b/rw") <(links "$T/b/w") ||
 	fail "--link-dest over another type: the file was not linked"
 # A hard-linked pair of which the snapshot has one name: one file in the
 # new DEST, linked into the snapshot (rsync -H: the other name joins it).
+# ucp gets there when the walk meets the snapshot's name first, as the
+# synchronous engine does here (listing order); with requests in flight
+# the other name can come first and is then copied anew (man STANDARDS:
+# a group first met as a new name), which a busy machine showed.
 rm -rf "$T/b/p" "$T/b/up" "$T/b/rp"; cp -a "$T/b/1" "$T/b/p"; rm "$T/b/p/hl"
 items "$T/rp" rsync -aHi --link-dest=../p "$S/" "$T/b/rp/"
-items "$T/up" "$UCP" --sync --itemize-changes --link-dest=../p "$S" "$T/b/up"
+items "$T/up" env UCP_ENGINE=sync "$UCP" --sync --itemize-changes --link-dest=../p "$S" "$T/b/up"
 cmp_items "$T/rp" "$T/up" "--link-dest, half a pair"
 i=$(stat -c %i "$T/b/p/lk")
 [ "$(stat -c %i "$T/b/up/lk")" = "$i" ] && [ "$(stat -c %i "$T/b/up/hl")" = "$i" ] ||
