@@ -126,7 +126,7 @@ endif
 endif
 
 check: ucp $(UNIT_TESTS) $(TEST_TOOLS)
-	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) UCP_TEST_JOBS=$(JOBS) tests/run.sh $(TESTS)
+	@UCP=$(CURDIR)/ucp SANITIZE=$(SANITIZE) UCP_CHECK_JOBS=$(JOBS) tests/run.sh $(TESTS)
 
 # libFuzzer targets (clang) for the option parser and the filter rules,
 # each run for FUZZ_SECONDS from the seed corpus in tests/fuzz/corpus

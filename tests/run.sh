@@ -14,16 +14,20 @@
 # UCP_TEST_TIMEOUT seconds (900) is killed and fails.  Ends with one line:
 #     N passed, N failed, N skipped
 #
-# -j N (or UCP_TEST_JOBS=N; default: the number of CPUs) runs up to N
+# -j N (or UCP_CHECK_JOBS=N; default: the number of CPUs) runs up to N
 # tests at once; a line is printed as each ends.  A test that changes
-# something the whole machine shares (a sysctl) says "# serial" and runs
+# something the whole machine shares (a sysctl), or whose outcome
+# depends on timing a busy machine changes, says "# serial" and runs
 # alone, after the others, as do the packaging tests (they share the
 # source tree's `make dist`).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 export UCP=${UCP:-$PWD/ucp}
 export LC_ALL=C.UTF-8
-jobs=${UCP_TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+jobs=${UCP_CHECK_JOBS:-$(nproc 2>/dev/null || echo 1)}
+# (Not UCP_TEST_JOBS: that one is ucp's own knob, the jobs in flight per
+# worker, and the tests would inherit it.)
+unset UCP_CHECK_JOBS
 if [ "${1:-}" = -j ]; then
 	jobs=${2:?-j needs a number}
 	shift 2
