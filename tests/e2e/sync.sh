@@ -2,6 +2,9 @@
 # itemized lines, exit codes; idempotence, dry runs, --delete and its
 # safety rules, --max-delete, --link-dest, backups, filters, size and time
 # checks, --files-from, several sources, atomic replacement.
+# serial: several cases (--max-delete's budget, a hard-link group against
+# --link-dest) depend on which entry the walk meets first, which a busy
+# machine changes: it runs alone.
 . "$(dirname "$0")/../lib/common.sh"
 command -v rsync >/dev/null || skip "rsync is not installed"
 
@@ -505,9 +508,9 @@ diff <(links "$T/b/rw") <(links "$T/b/w") ||
 # A hard-linked pair of which the snapshot has one name: one file in the
 # new DEST, linked into the snapshot (rsync -H: the other name joins it).
 # ucp gets there when the walk meets the snapshot's name first, as the
-# synchronous engine does here (listing order); with requests in flight
-# the other name can come first and is then copied anew (man STANDARDS:
-# a group first met as a new name), which a busy machine showed.
+# synchronous engine did in every run on an idle machine; with requests
+# in flight, or on a busy machine, the other name can come first and is
+# then copied anew (man STANDARDS: a group first met as a new name).
 rm -rf "$T/b/p" "$T/b/up" "$T/b/rp"; cp -a "$T/b/1" "$T/b/p"; rm "$T/b/p/hl"
 items "$T/rp" rsync -aHi --link-dest=../p "$S/" "$T/b/rp/"
 items "$T/up" env UCP_ENGINE=sync "$UCP" --sync --itemize-changes --link-dest=../p "$S" "$T/b/up"
