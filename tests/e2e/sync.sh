@@ -2,9 +2,8 @@
 # itemized lines, exit codes; idempotence, dry runs, --delete and its
 # safety rules, --max-delete, --link-dest, backups, filters, size and time
 # checks, --files-from, several sources, atomic replacement.
-# serial: several cases (--max-delete's budget, a hard-link group against
-# --link-dest) depend on which entry the walk meets first, which a busy
-# machine changes: it runs alone.
+# serial: --max-delete's budget cases depend on which entry the walk
+# meets first, which a busy machine changes: it runs alone.
 . "$(dirname "$0")/../lib/common.sh"
 command -v rsync >/dev/null || skip "rsync is not installed"
 
@@ -506,18 +505,18 @@ diff <(links "$T/b/rw") <(links "$T/b/w") ||
 [ "$(stat -c %i "$T/b/1/f")" = "$(stat -c %i "$T/b/w/f")" ] ||
 	fail "--link-dest over another type: the file was not linked"
 # A hard-linked pair of which the snapshot has one name: one file in the
-# new DEST, linked into the snapshot (rsync -H: the other name joins it).
-# ucp gets there when the walk meets the snapshot's name first, as the
-# synchronous engine did in every run on an idle machine; with requests
-# in flight, or on a busy machine, the other name can come first and is
-# then copied anew (man STANDARDS: a group first met as a new name).
-rm -rf "$T/b/p" "$T/b/up" "$T/b/rp"; cp -a "$T/b/1" "$T/b/p"; rm "$T/b/p/hl"
-items "$T/rp" rsync -aHi --link-dest=../p "$S/" "$T/b/rp/"
-items "$T/up" env UCP_ENGINE=sync "$UCP" --sync --itemize-changes --link-dest=../p "$S" "$T/b/up"
-cmp_items "$T/rp" "$T/up" "--link-dest, half a pair"
-i=$(stat -c %i "$T/b/p/lk")
-[ "$(stat -c %i "$T/b/up/lk")" = "$i" ] && [ "$(stat -c %i "$T/b/up/hl")" = "$i" ] ||
-	fail "--link-dest, half a pair: not one file linked into the snapshot"
+# new DEST, linked into the snapshot (rsync -H: the other name joins it),
+# whichever name the walk meets first (see also "groups met as a new
+# name" below).
+for x in hl lk; do
+	rm -rf "$T/b/p" "$T/b/up" "$T/b/rp"; cp -a "$T/b/1" "$T/b/p"; rm "$T/b/p/$x"
+	items "$T/rp" rsync -aHi --link-dest=../p "$S/" "$T/b/rp/"
+	items "$T/up" "$UCP" --sync --itemize-changes --link-dest=../p "$S" "$T/b/up"
+	cmp_items "$T/rp" "$T/up" "--link-dest, half a pair (no $x)"
+	i=$(stat -c %i "$T/b/p/$( [ $x = hl ] && echo lk || echo hl)")
+	[ "$(stat -c %i "$T/b/up/lk")" = "$i" ] && [ "$(stat -c %i "$T/b/up/hl")" = "$i" ] ||
+		fail "--link-dest, half a pair (no $x): not one file linked into the snapshot"
+done
 # A DEST that holds the pair as one file already keeps it (no temp left).
 "$UCP" --sync --itemize-changes --link-dest=../1 "$S" "$T/b/up" >"$T/up2" ||
 	fail "--link-dest, the pair again: exit $?"
@@ -549,6 +548,72 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$T/ldfs" &&
 	done
 	umount "$T/ldfs"
 fi
+
+# Groups met as a new name: DEST (or the --link-dest snapshot) has one
+# name of a hard-linked group and the source another.  rsync -H links the
+# new name to the one DEST has, whichever it lists first; so does ucp,
+# whichever name the walk meets first and whatever completes first (the
+# synchronous engine and the ring met them in different orders before).
+# Pairs in one directory, in both name orders, one across directories,
+# and one with a third link outside the source (the walk's end lets it
+# go), against rsync's itemized lines and inodes.
+H=$T/hg
+rm -rf "$H"; mkdir -p "$H/s/d1" "$H/s/d2"
+for i in 1 2 3 4 5 6; do
+	mkfile "$H/s/a$i" $((i * 70000)); ln "$H/s/a$i" "$H/s/z$i"
+done
+printf 'across\n' >"$H/s/d1/x"; ln "$H/s/d1/x" "$H/s/d2/y"
+printf 'outside\n' >"$H/s/o1"; ln "$H/s/o1" "$H/s/o2"; ln "$H/s/o1" "$H/out"
+# ... and one DEST has no name of: it waits for the walk's end.
+printf 'none\n' >"$H/s/q1"; ln "$H/s/q1" "$H/s/q2"; ln "$H/s/q1" "$H/out2"
+settimes "$H/s"
+# drop NAMES...: a mirror without these names; its other names' inodes.
+drop() {
+	local d=$1 n
+	shift
+	rm -rf "$d"; rsync -aH "$H/s/" "$d/"
+	for n; do rm "$d/$n"; done
+	touch -h -d '2021-03-04 05:06:07.123456789' "$d" "$d/d1" "$d/d2"
+}
+gone="a1 z2 a3 z4 a5 z6 d2/y o2 q1 q2"
+drop "$H/ru" $gone; drop "$H/uu" $gone
+items "$H/r" rsync -aHi "$H/s/" "$H/ru/"
+items "$H/u" "$UCP" --sync --itemize-changes "$H/s" "$H/uu"
+cmp_items "$H/r" "$H/u" "groups met as a new name"
+same_tree --mode --times --links "$H/s" "$H/uu" || fail "groups met as a new name: not a mirror"
+for n in a1 a2 a3 a4 a5 a6 d1/x o1 q1; do
+	m=$(echo "$n" | sed -e 's/^a/z/' -e 's,^d1/x,d2/y,' -e 's/^o1/o2/' -e 's/^q1/q2/')
+	for t in ru uu; do
+		[ "$(stat -c %i "$H/$t/$n")" = "$(stat -c %i "$H/$t/$m")" ] ||
+			fail "groups met as a new name ($t): $n and $m are two files"
+	done
+done
+# The name DEST had is the group's file: its inode stays.
+drop "$H/uu" $gone
+for n in z1 a2 z3 a4 z5 a6 d1/x o1; do echo "$n $(stat -c %i "$H/uu/$n")"; done >"$H/ino"
+"$UCP" --sync "$H/s" "$H/uu" || fail "groups met as a new name: exit $?"
+while read -r n i; do
+	[ "$(stat -c %i "$H/uu/$n")" = "$i" ] ||
+		fail "groups met as a new name: $n was copied anew, not kept"
+done <"$H/ino"
+# The same against a --link-dest snapshot, into a new DEST: every group
+# linked into the snapshot.
+drop "$H/snap" $gone
+rm -rf "$H/rl" "$H/ul"
+items "$H/r" rsync -aHi --link-dest="$H/snap" "$H/s/" "$H/rl/"
+items "$H/u" "$UCP" --sync --itemize-changes --link-dest="$H/snap" "$H/s" "$H/ul"
+cmp_items "$H/r" "$H/u" "groups met as a new name, --link-dest"
+same_tree --mode --times --links "$H/s" "$H/ul" ||
+	fail "groups met as a new name, --link-dest: not a mirror"
+for n in z1 a2 z3 a4 z5 a6 d1/x o1; do
+	[ "$(stat -c %i "$H/ul/$n")" = "$(stat -c %i "$H/snap/$n")" ] ||
+		fail "groups met as a new name, --link-dest: $n not linked into the snapshot"
+done
+# With nothing to find (a new DEST), no name waits: the run still links
+# every group, the outside link included.
+rm -rf "$H/new"
+"$UCP" --sync "$H/s" "$H/new" || fail "groups, new DEST: exit $?"
+same_tree --mode --times --links "$H/s" "$H/new" || fail "groups, new DEST: not a mirror"
 
 # --backup (and --suffix, --backup-dir) keep what is replaced or deleted
 # A second run after more changes: rsync keeps the backups beside the
