@@ -126,20 +126,23 @@ done
 # The others, up to $jobs at a time, each reported as it ends; then the
 # serial ones, one at a time.
 declare -A running=()
+# Wait for one running test to end, and report it.
+reap() {
+	local done_pid
+	wait -n -p done_pid "${!running[@]}"
+	report "${running[$done_pid]}"
+	unset "running[$done_pid]"
+}
 for i in "${!labels[@]}"; do
 	[ "${serial[i]}" = 0 ] || continue
 	while [ ${#running[@]} -ge "$jobs" ]; do
-		wait -n -p done_pid "${!running[@]}"
-		report "${running[$done_pid]}"
-		unset "running[$done_pid]"
+		reap
 	done
 	run_one "$i" &
 	running[$!]=$i
 done
 while [ ${#running[@]} -gt 0 ]; do
-	wait -n -p done_pid "${!running[@]}"
-	report "${running[$done_pid]}"
-	unset "running[$done_pid]"
+	reap
 done
 for i in "${!labels[@]}"; do
 	[ "${serial[i]}" = 1 ] || continue
