@@ -5625,7 +5625,8 @@ static void *worker_main(void *arg)
 	/* Worst case in flight: two reqs per buffer (read+write), and per
 	 * job two outside the copy stage or two writeback kicks in it.  Jobs
 	 * parked on a hard-link group (pend_max more) have none: no more
-	 * than cfg.jobs are at work (fill(), resume_hl_waiters()). */
+	 * than cfg.jobs are at work (fill(), resume_hl_waiters(),
+	 * resume_hl_pending()). */
 	nreq = 2 * w->bp.count + 4 * run->cfg.jobs + 8;
 	ecfg.depth = 1;
 	while (ecfg.depth < nreq)
