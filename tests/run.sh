@@ -28,6 +28,9 @@ jobs=${UCP_CHECK_JOBS:-$(nproc 2>/dev/null || echo 1)}
 # (Not UCP_TEST_JOBS: that one is ucp's own knob, the jobs in flight per
 # worker, and the tests would inherit it.)
 unset UCP_CHECK_JOBS
+# `make -s check` would pass its -s on to the builds the packaging tests
+# make, whose logs they read for the compiler's command lines.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 if [ "${1:-}" = -j ]; then
 	jobs=${2:?-j needs a number}
 	shift 2
