@@ -1944,17 +1944,15 @@ static void hl_release(struct copy_run *run, struct job *j)
 	struct hlink *e = j->hl;
 
 	pthread_mutex_lock(&run->hl_lock);
-	if (j->hl_first || (j->hl_pend && e->state == HL_PENDING)) {
+	if (j->hl_first) {
 		e->state = HL_FAILED;
-	} else if (j->hl_pend) {
-		/* another name took the group meanwhile */
 	} else if (e->users && !--e->users && !e->left && !e->open && e->dh) {
 		dhold_put(run, e->dh);
 		e->dh = NULL;
 		e->state = HL_FAILED;
 	}
 	j->hl = NULL;
-	j->hl_first = j->hl_pend = false;
+	j->hl_first = false;
 	pthread_mutex_unlock(&run->hl_lock);
 }
 
@@ -2226,7 +2224,8 @@ static unsigned hl_window(const struct copy_run *run)
 }
 
 /* A job in HL_PENDING: still waiting (0); its group's first now, to be
- * copied (1); or another name took the group, so it joins it (2). */
+ * copied (1); or another name took the group, so it joins it (2).  Either
+ * way hl_rejoin() takes it on. */
 static int hl_pend_poll(struct copy_run *run, struct job *j, bool quiet)
 {
 	struct hlink *e = j->hl;
@@ -2289,13 +2288,8 @@ static void resume_hl_pending(struct worker *w)
 			atomic_fetch_add(&w->run->hl_vain, 1);
 		w->hl_pending--;
 		w->hl_nparked--;
-		if (r == 2) {
-			hl_rejoin(w, j);
-		} else if (S_ISREG(j->stx.stx_mode)) {
-			file_create_tmp(w, j);
-		} else {
-			special_create(w, j);
-		}
+		hl_rejoin(w, j);	/* the group's first (hl_start() says
+					   so), or it joins another's */
 	}
 	/* Those kept were older than what is left: back in front. */
 	if (keep.head) {
@@ -5452,31 +5446,6 @@ static bool is_ancestor_or_self(int dirfd, const struct statx *src)
 /* ------------------------------------------------------------------ */
 /* workers */
 
-/* Has the directory dirfd no entries (one getdents64)?  No on error. */
-static bool dir_empty(int dirfd)
-{
-	char buf[512];
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	long got, pos = 0;
-	bool empty = fd >= 0;
-
-	if (fd < 0)
-		return false;
-	got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-	if (got < 0)
-		empty = false;
-	while (empty && pos < got) {
-		struct linux_dirent64 *de = (struct linux_dirent64 *)(buf + pos);
-
-		pos += de->d_reclen;
-		empty = de->d_name[0] == '.' &&
-			(!de->d_name[1] ||
-			 (de->d_name[1] == '.' && !de->d_name[2]));
-	}
-	close(fd);
-	return empty;
-}
-
 /*
  * A second worker (its thread, its ring, its buffers) costs about 1 ms,
  * more than a flat directory of a few files needs of it: ucp -r of three
@@ -6275,11 +6244,12 @@ unsigned copy_run_exec(struct copy_run *run, int *signo)
 	}
 	/* A group's first name waits for one DEST or the snapshot has only
 	 * where there may be one (hl_claim()): not in a DEST made now or
-	 * empty (mkdir, then the first run), unless a snapshot is given. */
+	 * empty (mkdir, then the first run: rmdir would take it), unless a
+	 * snapshot is given. */
 	run->hl_defer = run->cfg.sync &&
 			(run->cfg.sync->ld_root >= 0 ||
 			 (!run->cfg.sync->root_created &&
-			  !dir_empty(run->cfg.sync->dst_root)));
+			  dir_in_way(run->cfg.sync->dst_root, ".")));
 	run->pend_max = run->hl_defer ? HL_PEND_MAX : 0;
 	raise_nofile();
 	/* Keep the descriptors of files in flight within the limit, with
